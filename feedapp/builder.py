@@ -1,0 +1,146 @@
+"""One feed build, start to finish: fetch the catalogue, map it, stream it out, publish it."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from feedapp import buildstatus
+from feedapp.diagnostics import BuildDiagnostics
+from feedapp.jumpseller import JumpsellerClient
+from feedapp.mapping import CatalogContext, MappedProduct, Problem, StoreInfo, map_product
+from feedapp.ratelimit import RateLimiter
+from feedapp.services import Services
+from feedapp.stores import Store
+from feedapp.tokens import OAuthClient, TokenKeeper
+from feedapp.xmlfeed import Channel, FeedWriter, publish
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[dict[str, object]], None]
+
+
+@dataclass
+class BuildResult:
+    """What a finished build produced, for the job result and the CLI."""
+
+    store_code: str
+    build_id: str
+    items: int
+    products: int
+    duration: float
+    requests: int
+    rate_limited: int
+
+
+def build_feed(
+    svc: Services, store_code: str, *, force: bool = False, progress: Progress | None = None
+) -> BuildResult:
+    """Build and publish one store's feed; on any failure the live feed stays as it was."""
+    registry = svc.registry
+    store = registry.get(store_code)
+    build_id = f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    started = time.time()
+    status = buildstatus.BuildStatus(registry, store_code)
+    status.started(build_id, started)
+    client = make_client(svc, store_code)
+    try:
+        store = refresh_profile(svc, store, client)
+        info = store_info(store)
+        catalog = CatalogContext(client.categories())
+        diagnostics = BuildDiagnostics()
+
+        def on_page(done: int, total: int) -> None:
+            update = {"pages_done": done, "pages_total": total,
+                      "items": diagnostics.items_written, "products": diagnostics.products}
+            status.progress(update)
+            if progress:
+                progress(update)
+
+        channel = Channel.for_store(store.name or store.code, store.url)
+        with FeedWriter(svc.feeds_dir, store_code, build_id, channel=channel) as writer:
+            for product in client.products(locale=info.language, progress=on_page):
+                mapped = map_safely(product, info, store, catalog)
+                for item in mapped.items:
+                    writer.write(item)
+                diagnostics.add(mapped)
+        result = publish(svc.feeds_dir, store_code, writer.path, writer.count, force=force)
+    except BaseException as exc:
+        status.failed(exc, time.time() - started)
+        raise
+    finally:
+        client.close()
+    duration = time.time() - started
+    status.succeeded(result, diagnostics, duration, client.requests)
+    log.info(
+        "store=%s build=%s published %d items from %d products in %.1fs (%d requests)",
+        store_code, build_id, result.items, diagnostics.products, duration, client.requests,
+    )
+    return BuildResult(store_code, build_id, result.items, diagnostics.products, duration,
+                       client.requests, client.rate_limited)
+
+
+def make_client(svc: Services, store_code: str) -> JumpsellerClient:
+    """A client for one store, sharing the store's rate limit and token lock with every process."""
+    prefix = svc.registry.prefix
+    tokens = TokenKeeper(svc.registry, OAuthClient.from_settings(svc.settings))
+    limiter = RateLimiter(svc.redis, store_code, prefix=prefix)
+    return JumpsellerClient(str(svc.settings["JUMPSELLER_API_URL"]), store_code, tokens, limiter)
+
+
+def refresh_profile(svc: Services, store: Store, client: JumpsellerClient) -> Store:
+    """Re-read store/info and languages each build: currency, URL or name may have changed."""
+    data = client.store_info()
+    languages = client.languages()
+    store = svc.registry.get(store.code)  # the token may have been refreshed meanwhile
+    apply_store_info(store, data)
+    if languages:
+        store.languages = languages
+        store.default_language = store.default_language or languages[0]
+    return svc.registry.save(store)
+
+
+def apply_store_info(store: Store, data: dict) -> None:
+    """Copy the fields the feed needs from a store/info.json reply."""
+    for name in ("name", "url", "email", "currency", "country", "timezone", "weight_unit"):
+        value = data.get(name)
+        if isinstance(value, str) and value.strip():
+            setattr(store, name, value.strip())
+    if isinstance(data.get("hooks_token"), str):
+        store.hooks_token = data["hooks_token"]
+    lang = data.get("default_language") or data.get("language")
+    if isinstance(lang, str) and lang:
+        store.default_language = lang
+
+
+def store_info(store: Store) -> StoreInfo:
+    """The store facts the mapping needs; the feed's language is the merchant's choice."""
+    language = store.options.language
+    if language == store.default_language or language not in store.languages:
+        language = ""
+    return StoreInfo(
+        code=store.code, name=store.name or store.code, url=store.url,
+        currency=store.currency or "USD", weight_unit=store.weight_unit or "kg",
+        country=store.country, language=language,
+    )
+
+
+def map_safely(
+    product: dict, info: StoreInfo, store: Store, catalog: CatalogContext
+) -> MappedProduct:
+    """Map one product; a product the mapping cannot read is reported, never fatal."""
+    try:
+        return map_product(product, info, store.options, catalog)
+    except Exception as exc:  # noqa: BLE001 - one bad product must never break the feed
+        pid = product.get("id") if isinstance(product, dict) else None
+        log.warning("store=%s product=%s could not be mapped: %r", store.code, pid, exc)
+        problem = Problem(
+            code="product_unreadable", severity="error", product_id=str(pid or "?"),
+            variant_id=None, item_id=str(pid or "?"),
+            product_name=str(product.get("name", ""))[:150] if isinstance(product, dict) else "",
+            detail=type(exc).__name__,
+        )
+        return MappedProduct(items=[], problems=[problem])

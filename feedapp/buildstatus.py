@@ -1,0 +1,88 @@
+"""Per-store build status (running, progress, last success, last error) kept beside the record."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from feedapp.jumpseller import ApiError
+from feedapp.ratelimit import RateLimitTimeout
+from feedapp.stores import StoreRegistry
+from feedapp.tokens import TokenError
+from feedapp.xmlfeed import FeedRefused
+
+if TYPE_CHECKING:
+    from feedapp.diagnostics import BuildDiagnostics
+    from feedapp.xmlfeed import PublishResult
+
+#: Errors whose message is already written for a person; anything else is summarised.
+EXPLAINED = (ApiError, TokenError, FeedRefused, RateLimitTimeout)
+
+
+def explain(exc: BaseException, store_code: str) -> str:
+    """A message a merchant or operator can act on, without leaking internals."""
+    if isinstance(exc, FeedRefused):
+        return exc.message
+    if isinstance(exc, EXPLAINED):
+        return str(exc)
+    if type(exc).__name__ == "JobTimeoutException":
+        return (f"Store '{store_code}': the build took longer than the job timeout and was "
+                "stopped; the previous feed is still served.")
+    return (f"Store '{store_code}': the build failed unexpectedly ({type(exc).__name__}); "
+            "the previous feed is still served and the operator can see details in the worker log.")
+
+
+class BuildStatus:
+    """Writes one store's build status as a build goes."""
+
+    def __init__(self, registry: StoreRegistry, store_code: str) -> None:
+        self.registry = registry
+        self.code = store_code
+        self._current: dict[str, object] = {}
+
+    def started(self, build_id: str, at: float) -> None:
+        """A build began: progress starts from nothing."""
+        self._current = {
+            "state": "running", "build_id": build_id, "started_at": at, "finished_at": None,
+            "pages_done": 0, "pages_total": None, "items": 0, "products": 0, "error": None,
+        }
+        self.registry.set_json(self.code, "build", self._current)
+
+    def progress(self, update: dict[str, object]) -> None:
+        """Pages done of total and items so far, for the page's progress bar and the CLI."""
+        self._current.update(update)
+        self.registry.set_json(self.code, "build", self._current)
+
+    def failed(self, exc: BaseException, duration: float) -> None:
+        """The build stopped; the message says why and what to do."""
+        self._current.update(
+            state="failed", finished_at=time.time(), duration=round(duration, 3),
+            error=explain(exc, self.code), refused=isinstance(exc, FeedRefused),
+        )
+        self.registry.set_json(self.code, "build", self._current)
+
+    def succeeded(
+        self, result: PublishResult, diagnostics: BuildDiagnostics, duration: float,
+        requests: int,
+    ) -> None:
+        """The feed went live: remember it as the last good build, with its diagnostics."""
+        now = time.time()
+        self._current.update(
+            state="ok", finished_at=now, duration=round(duration, 3), items=result.items,
+            products=diagnostics.products, requests=requests, error=None,
+        )
+        self.registry.set_json(self.code, "build", self._current)
+        self.registry.set_json(self.code, "last_good", {
+            "build_id": result.build_id, "finished_at": now, "duration": round(duration, 3),
+            "items": result.items, "products": diagnostics.products,
+            "left_out": diagnostics.items_left_out, "forced": result.forced,
+        })
+        self.registry.set_json(self.code, "diagnostics", diagnostics.to_dict())
+
+
+def read_status(registry: StoreRegistry, store_code: str) -> dict[str, object]:
+    """The last build and the last good build of a store ({} for a store never built)."""
+    return {
+        "build": registry.get_json(store_code, "build") or {},
+        "last_good": registry.get_json(store_code, "last_good") or {},
+    }

@@ -1,0 +1,170 @@
+"""`flask feeds ...`: rebuild, inspect and manage the URL of store feeds from a terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from feedapp import rebuilds, services
+from feedapp.buildstatus import explain, read_status
+from feedapp.stores import StoreRegistry, TokenKeyError, UnknownStore
+
+feeds_cli = AppGroup("feeds", help="Rebuild feeds, show their status and manage their URLs.")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def feed_url(store_token: str) -> str:
+    """The public feed URL Merchant Center fetches."""
+    return f"{current_app.config['PUBLIC_URL']}/feeds/{store_token}.xml"
+
+
+def status_of(svc: services.Services, code: str, now: float | None = None) -> dict[str, object]:
+    """One store's status as the CLI and monitoring read it."""
+    now = time.time() if now is None else now
+    status = read_status(svc.registry, code)
+    build, last_good = status["build"], status["last_good"]
+    diagnostics = svc.registry.get_json(code, "diagnostics") or {}
+    if rebuilds.is_running(svc, code):
+        state = "running"
+    elif rebuilds.is_queued(svc, code):
+        state = "queued"
+    else:
+        state = {"ok": "ok", "failed": "failed", "running": "failed"}.get(
+            str(build.get("state")), "never")
+    finished = last_good.get("finished_at")
+    return {
+        "store": code,
+        "state": state,
+        "started_at": build.get("started_at"),
+        "finished_at": build.get("finished_at"),
+        "items": last_good.get("items"),
+        "products": last_good.get("products"),
+        "left_out": last_good.get("left_out"),
+        "age_seconds": round(now - float(finished), 1) if finished else None,
+        "progress": {"pages_done": build.get("pages_done"), "pages_total": build.get("pages_total")}
+        if state == "running" else None,
+        "problems": {p["code"]: p["count"] for p in diagnostics.get("problems", [])},
+        "error": build.get("error") if build.get("state") == "failed" else None,
+        "job": rebuilds.job_meta(svc, code) or None,
+    }
+
+
+def _codes(registry: StoreRegistry, store: str | None, all_: bool) -> list[str]:
+    if store:
+        if registry.find(store) is None:
+            _fail(f"No store '{store}'. List stores with 'flask stores list'.")
+        return [store]
+    if all_:
+        return [s.code for s in registry if s.installed]
+    _fail("Name a STORE, or pass --all or --due.")
+    return []
+
+
+@feeds_cli.command("rebuild")
+@click.argument("store", required=False)
+@click.option("--all", "all_", is_flag=True, help="Every installed store.")
+@click.option("--due", is_flag=True, help="Only stores whose feed is due, as the scheduler would.")
+@click.option("--sync", is_flag=True, help="Build here, with a progress bar, instead of queueing.")
+@click.option("--force", is_flag=True, help="Publish even if the feed shrank by more than half.")
+def rebuild(store: str | None, all_: bool, due: bool, sync: bool, force: bool) -> None:
+    """Queue (or with --sync, run) a feed build."""
+    from workers.scheduler import due_stores
+
+    svc = services.current()
+    codes = due_stores(svc) if due else _codes(svc.registry, store, all_)
+    if not codes:
+        click.echo("No store needs a build.")
+        return
+    failed = 0
+    for code in codes:
+        if sync:
+            failed += not _build_here(svc, code, force)
+        else:
+            outcome = rebuilds.request_build(svc, code, reason="operator", force=force)
+            click.echo(f"{code}: {outcome}")
+    sys.exit(1 if failed else 0)
+
+
+def _build_here(svc: services.Services, code: str, force: bool) -> bool:
+    from feedapp import builder
+
+    with click.progressbar(length=1, label=f"{code}: fetching", show_pos=True) as bar:
+        def progress(update: dict[str, object]) -> None:
+            bar.length = int(update.get("pages_total") or 1)
+            bar.label = f"{code}: {update.get('items', 0)} items"
+            bar.update(int(update["pages_done"]) - bar.pos)
+
+        try:
+            result = rebuilds.run_with_lock(
+                svc, code, lambda: builder.build_feed(svc, code, force=force, progress=progress))
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, named, exit 1
+            click.echo(f"\n{code}: build failed: {explain(exc, code)}", err=True)
+            return False
+    if result is None:
+        click.echo(f"{code}: a build is already running; one more will follow it.")
+        return True
+    click.echo(f"{code}: published {result.items} items from {result.products} products "
+               f"in {result.duration:.1f}s ({result.requests} API requests).")
+    return True
+
+
+@feeds_cli.command("status")
+@click.argument("store", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per store, one per line.")
+def status(store: str | None, as_json: bool) -> None:
+    """Age, items, problems, last error and running or queued job of each feed."""
+    svc = services.current()
+    codes = [store] if store else svc.registry.codes()
+    if store and svc.registry.find(store) is None:
+        _fail(f"No store '{store}'. List stores with 'flask stores list'.")
+    failed = False
+    for code in codes:
+        info = status_of(svc, code)
+        failed |= info["state"] == "failed"
+        if as_json:
+            click.echo(json.dumps(info, sort_keys=True))
+            continue
+        age = info["age_seconds"]
+        click.echo(f"{code}: {info['state']}; last good feed "
+                   + (f"{age / 3600:.1f} h old with {info['items']} items" if age is not None
+                      else "never published"))
+        if info["progress"]:
+            click.echo(f"  progress: page {info['progress']['pages_done']} of "
+                       f"{info['progress']['pages_total']}")
+        for code_name, count in info["problems"].items():
+            click.echo(f"  {code_name}: {count}")
+        if info["error"]:
+            click.echo(f"  last error: {info['error']}")
+    sys.exit(1 if failed and store else 0)
+
+
+@feeds_cli.command("url")
+@click.argument("store")
+def url(store: str) -> None:
+    """Print the feed URL to paste into Merchant Center."""
+    try:
+        record = services.current().registry.get(store)
+    except (UnknownStore, TokenKeyError) as exc:
+        _fail(str(exc))
+    click.echo(feed_url(record.feed_token))
+
+
+@feeds_cli.command("rotate-url")
+@click.argument("store")
+def rotate_url(store: str) -> None:
+    """Give a store a new feed URL; the old one keeps working for 48 hours."""
+    try:
+        record = services.current().registry.rotate_feed_token(store)
+    except (UnknownStore, TokenKeyError) as exc:
+        _fail(str(exc))
+    click.echo(f"{store}: new feed URL {feed_url(record.feed_token)}")
+    click.echo("The old URL keeps working for 48 hours; update Merchant Center before then.")

@@ -1,0 +1,58 @@
+"""GS1 checks on barcodes, so only GTINs Google accepts reach the feed.
+
+Prefix rules are read on the GTIN-13 form of the number: the code is left-padded with zeros to 14
+digits and its first digit (the GTIN-14 packaging indicator, 0 for shorter codes) is dropped. So a
+UPC-A starting with 2, 4 or 5 shows up as ``02``, ``04`` or ``05`` and an EAN-13 keeps its own
+prefix; a GTIN-8 pads to ``00000…`` and never meets these prefixes.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SEPARATORS = re.compile(r"[\s-]+")
+_LENGTHS = (8, 12, 13, 14)
+_RESTRICTED = ("2", "02", "04")
+_COUPONS = ("05", "99", "981", "982", "983", "984")
+
+
+def _digits(raw: object) -> str:
+    if isinstance(raw, bool) or raw is None:
+        return ""
+    if isinstance(raw, int):
+        return str(raw)
+    return _SEPARATORS.sub("", str(raw))
+
+
+def check_digit(body: str) -> int:
+    """The GS1 mod-10 check digit for ``body`` (every digit of the code but the last)."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
+def gtin_problem(raw: object) -> str | None:
+    """Why a barcode is not a GTIN Google accepts (a problem code), or None when it is fine."""
+    code = _digits(raw)
+    if not (code.isascii() and code.isdigit()):
+        return "gtin_not_digits"
+    if len(code) not in _LENGTHS:
+        return "gtin_wrong_length"
+    if int(code[-1]) != check_digit(code[:-1]):
+        return "gtin_invalid_check_digit"
+    if not code.strip("0"):
+        return "gtin_zero"
+    if len(code) == 14 and code[0] == "9":
+        return "gtin_indicator_9"
+    gtin13 = code.zfill(14)[1:]
+    if gtin13.startswith(_COUPONS):
+        return "gtin_coupon_prefix"
+    if gtin13.startswith(_RESTRICTED):
+        return "gtin_restricted_prefix"
+    return None
+
+
+def normalize_gtin(raw: object) -> str | None:
+    """The barcode's digits when they form an acceptable GTIN, else None."""
+    if gtin_problem(raw) is not None:
+        return None
+    return _digits(raw)

@@ -1,0 +1,20 @@
+"""GET /healthz: lets the proxy and the orchestrator tell a working web process from a stuck one."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from redis.exceptions import RedisError
+
+from feedapp import services
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():  # noqa: ANN201
+    """200 when Redis answers, 503 otherwise."""
+    try:
+        services.current().redis.ping()
+    except (RedisError, OSError) as exc:
+        return jsonify(status="unavailable", redis=f"unreachable: {type(exc).__name__}"), 503
+    return jsonify(status="ok", redis="ok")

@@ -1,0 +1,77 @@
+"""Turning a fresh OAuth token into a store record: shared by the callback route and the CLI."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import requests
+
+from feedapp.services import Services
+from feedapp.stores import Store, valid_store_code
+from feedapp.tokens import OAuthClient, TokenError, expiry_of
+
+log = logging.getLogger(__name__)
+
+
+class InstallError(RuntimeError):
+    """The install could not finish; nothing was saved and the message says what to do."""
+
+
+def fetch_store_info(api_url: str, access_token: str) -> dict:
+    """store/info.json with a new token (wrapped as {"store": ...} live; bare in the spec)."""
+    try:
+        reply = requests.get(
+            f"{api_url}/store/info.json", timeout=(5, 20),
+            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+        )
+        reply.raise_for_status()
+        data = reply.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise InstallError(
+            f"Jumpseller did not return the store's details ({type(exc).__name__}); "
+            "open the app again from the Jumpseller admin to retry."
+        ) from exc
+    return data.get("store", data) if isinstance(data, dict) else {}
+
+
+def complete_install(svc: Services, token: dict) -> Store:
+    """Create or revive the store record from a token reply; keeps an old store's feed URL."""
+    from feedapp.builder import apply_store_info
+
+    info = fetch_store_info(str(svc.settings["JUMPSELLER_API_URL"]), str(token["access_token"]))
+    code = str(info.get("code") or "").strip().lower()
+    if not valid_store_code(code):
+        raise InstallError("Jumpseller returned no valid store code; nothing was saved.")
+    store = svc.registry.find(code) or Store(code=code)
+    apply_store_info(store, info)
+    store.state, store.uninstalled_at, store.uninstall_reason = "installed", None, ""
+    store.installed_at = store.installed_at or time.time()
+    store.access_token = str(token["access_token"])
+    store.refresh_token = str(token.get("refresh_token") or "")
+    store.token_expires_at = expiry_of(token)
+    store.scopes = " ".join(token["scope"]) if isinstance(token.get("scope"), list) else str(
+        token.get("scope") or "")
+    svc.registry.save(store)
+    log.info("store=%s installed", code)
+    return store
+
+
+def connect_sandbox(svc: Services) -> Store:
+    """Install against a sandbox in auto-approve mode, through the real authorize/exchange path."""
+    oauth = OAuthClient.from_settings(svc.settings)
+    reply = requests.get(oauth.authorize_url("cli-connect"), allow_redirects=False, timeout=10)
+    location = reply.headers.get("Location", "")
+    if reply.status_code not in (302, 303) or "code=" not in location:
+        raise InstallError(
+            f"The accounts server at {oauth.auth_url} did not approve automatically "
+            "(is it the sandbox started with --auto-approve?)."
+        )
+    from urllib.parse import parse_qs, urlsplit
+
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    try:
+        token = oauth.exchange(code)
+    except TokenError as exc:
+        raise InstallError(str(exc)) from exc
+    return complete_install(svc, token)

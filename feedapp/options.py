@@ -1,0 +1,144 @@
+"""The merchant's feed options: one typed record shared by the mapping, the store record and the page."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, fields
+
+CONDITIONS = ("new", "refurbished", "used")
+FREQUENCIES = (1, 2, 3, 6, 12, 24)
+
+#: Option names that mean each Google attribute, in English, Spanish and Portuguese.
+DEFAULT_OPTION_NAMES: dict[str, list[str]] = {
+    "color": ["color", "colour", "colores", "cor", "cores"],
+    "size": ["size", "talla", "tallas", "tamaño", "tamano", "tamanho", "medida", "numero", "número"],
+    "material": ["material", "materiales", "materia", "tela", "tecido"],
+    "pattern": ["pattern", "estampado", "patron", "patrón", "diseño", "padrão", "padrao", "estampa"],
+}
+
+TITLE_PLACEHOLDERS = ("{name}", "{options}", "{brand}")
+_UTM_RE = re.compile(r"^[A-Za-z0-9._~-]{0,100}$")
+
+
+def _names(kind: str) -> list[str]:
+    return list(DEFAULT_OPTION_NAMES[kind])
+
+
+@dataclass
+class FeedOptions:
+    """What the merchant chose for their feed; defaults give a correct feed with no setup."""
+
+    include_out_of_stock: bool = True
+    include_not_available: bool = False
+    default_brand: str = ""
+    default_google_category: str = ""
+    category_map: dict[str, str] = field(default_factory=dict)
+    condition: str = "new"
+    color_options: list[str] = field(default_factory=lambda: _names("color"))
+    size_options: list[str] = field(default_factory=lambda: _names("size"))
+    material_options: list[str] = field(default_factory=lambda: _names("material"))
+    pattern_options: list[str] = field(default_factory=lambda: _names("pattern"))
+    sku_is_mpn: bool = False
+    title_pattern: str = "{name} - {options}"
+    language: str = ""
+    utm_source: str = "google"
+    utm_medium: str = "shopping"
+    utm_campaign: str = ""
+    frequency_hours: int = 24
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain JSON-ready form for the store record."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object] | None) -> FeedOptions:
+        """Rebuild from a stored dict, ignoring unknown keys so old records keep loading."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+    def option_kind(self, option_name: str) -> str | None:
+        """Which Google attribute (color/size/material/pattern) a variant option name maps to."""
+        key = option_name.strip().casefold()
+        for kind in ("color", "size", "material", "pattern"):
+            if key in (n.casefold() for n in getattr(self, f"{kind}_options")):
+                return kind
+        return None
+
+
+def validate_options(
+    form: dict[str, object],
+    *,
+    known_category: callable | None = None,
+    languages: list[str] | None = None,
+) -> tuple[FeedOptions, dict[str, str]]:
+    """Turn submitted values into options, with an error message per rejected field.
+
+    ``known_category(id) -> bool`` checks Google taxonomy ids; ``languages`` are the store's.
+    """
+    errors: dict[str, str] = {}
+    opts = FeedOptions()
+
+    def text(name: str, limit: int) -> str:
+        value = str(form.get(name, "") or "").strip()
+        if len(value) > limit:
+            errors[name] = f"At most {limit} characters."
+        return value[:limit]
+
+    def flag(name: str) -> bool:
+        return str(form.get(name, "")).lower() in ("1", "true", "on", "yes")
+
+    def name_list(name: str) -> list[str]:
+        raw = form.get(name, "")
+        items = raw if isinstance(raw, list) else str(raw).split(",")
+        cleaned = [str(i).strip() for i in items if str(i).strip()]
+        if any(len(i) > 50 for i in cleaned):
+            errors[name] = "Each option name must be at most 50 characters."
+        return cleaned[:30]
+
+    opts.include_out_of_stock = flag("include_out_of_stock")
+    opts.include_not_available = flag("include_not_available")
+    opts.sku_is_mpn = flag("sku_is_mpn")
+    opts.default_brand = text("default_brand", 70)
+    if opts.default_brand.casefold() in ("n/a", "na", "none", "generic", "no brand", "-"):
+        errors["default_brand"] = "Google refuses placeholder brands; leave it empty instead."
+    opts.condition = str(form.get("condition", "new"))
+    if opts.condition not in CONDITIONS:
+        errors["condition"] = "Choose new, refurbished or used."
+    for kind in ("color", "size", "material", "pattern"):
+        opts.__setattr__(f"{kind}_options", name_list(f"{kind}_options"))
+    opts.title_pattern = text("title_pattern", 200) or "{name} - {options}"
+    if "{name}" not in opts.title_pattern:
+        errors["title_pattern"] = "The title pattern must contain {name}."
+    for part in re.findall(r"\{[^}]*\}", opts.title_pattern):
+        if part not in TITLE_PLACEHOLDERS:
+            errors["title_pattern"] = f"Unknown placeholder {part}; use {', '.join(TITLE_PLACEHOLDERS)}."
+    opts.language = str(form.get("language", "") or "")
+    if opts.language and languages is not None and opts.language not in languages:
+        errors["language"] = "Choose one of the store's languages."
+    for name in ("utm_source", "utm_medium", "utm_campaign"):
+        value = text(name, 100)
+        if not _UTM_RE.match(value):
+            errors[name] = "Use letters, digits, '.', '_', '~' or '-' only."
+        setattr(opts, name, value)
+    try:
+        opts.frequency_hours = int(str(form.get("frequency_hours", 24)))
+    except ValueError:
+        opts.frequency_hours = 24
+        errors["frequency_hours"] = "Choose how often to rebuild."
+    if opts.frequency_hours not in FREQUENCIES:
+        errors["frequency_hours"] = "Choose between every hour and once a day."
+    opts.default_google_category = str(form.get("default_google_category", "") or "").strip()
+    if opts.default_google_category and known_category and not known_category(
+        opts.default_google_category
+    ):
+        errors["default_google_category"] = "Pick a category from Google's list."
+    raw_map = form.get("category_map") or {}
+    if isinstance(raw_map, dict):
+        for cat_id, google_id in raw_map.items():
+            google_id = str(google_id).strip()
+            if not google_id:
+                continue
+            if known_category and not known_category(google_id):
+                errors[f"category_map.{cat_id}"] = "Pick a category from Google's list."
+            opts.category_map[str(cat_id)] = google_id
+    return opts, errors

@@ -1,0 +1,141 @@
+"""The one place that knows queue names, job ids and the per-store build lock."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.job import Job
+from rq.registry import StartedJobRegistry
+
+from feedapp.services import Services
+
+log = logging.getLogger(__name__)
+
+QUEUE = "feeds"
+JOB_FUNC = "workers.jobs.build_feed"
+#: Long enough for a 100k-product store under the per-minute limit, with room for retries.
+JOB_TIMEOUT = 3 * 3600
+#: How long a build lock lives without a heartbeat: a killed worker frees its store this fast.
+LOCK_TTL = 60
+HEARTBEAT = 15
+#: A queued marker outlives any sane queue wait, so a lost job cannot block a store for ever.
+QUEUED_TTL = JOB_TIMEOUT
+
+
+def queue(redis: Redis) -> Queue:
+    """The feeds queue."""
+    return Queue(QUEUE, connection=redis, default_timeout=JOB_TIMEOUT)
+
+
+def _keys(svc: Services, code: str) -> tuple[str, str, str]:
+    prefix = svc.registry.prefix
+    return f"{prefix}lock:build:{code}", f"{prefix}queued:{code}", f"{prefix}dirty:{code}"
+
+
+def request_build(svc: Services, code: str, *, reason: str = "", force: bool = False) -> str:
+    """Ask for a build: 'queued', 'already-queued', or 'dirty' when one is running."""
+    lock_key, queued_key, dirty_key = _keys(svc, code)
+    redis = svc.redis
+    if redis.exists(lock_key):
+        redis.set(dirty_key, "1", ex=QUEUED_TTL)
+        return "dirty"
+    job_id = f"build-{code}-{uuid.uuid4().hex[:12]}"
+    if not redis.set(queued_key, job_id, nx=True, ex=QUEUED_TTL):
+        return "already-queued"
+    queue(redis).enqueue(
+        JOB_FUNC, code, force, job_id=job_id, description=f"build feed of {code} ({reason})",
+        job_timeout=JOB_TIMEOUT, result_ttl=86400, failure_ttl=7 * 86400,
+        retry=Retry(max=2, interval=[60, 300]), meta={"store": code, "reason": reason},
+    )
+    log.info("store=%s build queued as %s (%s)", code, job_id, reason or "request")
+    return "queued"
+
+
+@contextmanager
+def build_lock(svc: Services, code: str) -> Iterator[bool]:
+    """Hold the store's build lock (kept alive by a heartbeat); yields False if it is taken."""
+    lock_key, queued_key, dirty_key = _keys(svc, code)
+    redis = svc.redis
+    token = uuid.uuid4().hex
+    if not redis.set(lock_key, token, nx=True, ex=LOCK_TTL):
+        redis.set(dirty_key, "1", ex=QUEUED_TTL)
+        redis.delete(queued_key)
+        yield False
+        return
+    redis.delete(queued_key)
+    stop = threading.Event()
+    beat = threading.Thread(
+        target=_heartbeat, args=(redis, lock_key, token, stop), daemon=True, name=f"lock-{code}"
+    )
+    beat.start()
+    try:
+        yield True
+    finally:
+        stop.set()
+        beat.join(timeout=5)
+        _release(redis, lock_key, token)
+    if redis.getdel(dirty_key):
+        request_build(svc, code, reason="changed during the last build")
+
+
+def _heartbeat(redis: Redis, key: str, token: str, stop: threading.Event) -> None:
+    while not stop.wait(HEARTBEAT):
+        try:
+            if redis.get(key) != token.encode():
+                return
+            redis.expire(key, LOCK_TTL)
+        except Exception:  # noqa: BLE001 - a missed beat only shortens the lock
+            log.warning("build lock heartbeat for %s missed", key)
+
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def _release(redis: Redis, key: str, token: str) -> None:
+    redis.eval(_RELEASE, 1, key, token)
+
+
+def is_running(svc: Services, code: str) -> bool:
+    """Whether some worker holds the store's build lock."""
+    return bool(svc.redis.exists(_keys(svc, code)[0]))
+
+
+def is_queued(svc: Services, code: str) -> bool:
+    """Whether a build for the store waits in the queue."""
+    return bool(svc.redis.exists(_keys(svc, code)[1]))
+
+
+def job_meta(svc: Services, code: str) -> dict[str, object]:
+    """The running or queued job of a store (id, status, enqueued time), if any."""
+    job_id = svc.redis.get(_keys(svc, code)[1])
+    ids = [job_id.decode()] if job_id else []
+    ids += [j for j in StartedJobRegistry(QUEUE, connection=svc.redis).get_job_ids()
+            if j.startswith(f"build-{code}-")]
+    for jid in ids:
+        try:
+            job = Job.fetch(jid, connection=svc.redis)
+        except Exception:  # noqa: BLE001 - a job deleted meanwhile is simply absent
+            continue
+        return {"job_id": jid, "status": str(job.get_status()),
+                "enqueued_at": job.enqueued_at.timestamp() if job.enqueued_at else None}
+    return {}
+
+
+def run_with_lock(
+    svc: Services, code: str, build: Callable[[], object]
+) -> object | None:
+    """Run a build under the store's lock; None (and a follow-up later) if one is running."""
+    with build_lock(svc, code) as acquired:
+        if not acquired:
+            log.info("store=%s build already running; marked for one follow-up build", code)
+            return None
+        return build()

@@ -1,0 +1,272 @@
+"""Store registry in Redis: one record per Jumpseller store, secrets encrypted at rest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from redis import Redis
+
+from feedapp.options import FeedOptions
+
+STORE_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+OLD_FEED_TOKEN_GRACE = 48 * 3600
+SECRET_FIELDS = ("access_token", "refresh_token", "hooks_token", "feed_token", "basic_password")
+
+
+class UnknownStore(LookupError):
+    """Raised when a store code has no record, so callers can answer 404 or a CLI error."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"No store '{code}' is installed. List stores with 'flask stores list'.")
+        self.code = code
+
+
+class TokenKeyError(RuntimeError):
+    """Raised when no configured key decrypts a record, naming the store and the fix."""
+
+
+def valid_store_code(code: str) -> bool:
+    """Store codes end up in Redis keys, paths and URLs: accept only a strict shape."""
+    return bool(STORE_CODE_RE.match(code or ""))
+
+
+def make_fernet(token_keys: str) -> MultiFernet:
+    """Build the cipher from TOKEN_KEYS (comma- or space-separated, newest first)."""
+    keys = [k for k in re.split(r"[,\s]+", token_keys or "") if k]
+    if not keys:
+        raise TokenKeyError("TOKEN_KEYS is empty: set at least one Fernet key.")
+    try:
+        return MultiFernet([Fernet(k.encode()) for k in keys])
+    except ValueError as exc:
+        raise TokenKeyError(
+            "TOKEN_KEYS holds a malformed key; generate one with "
+            "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
+        ) from exc
+
+
+def feed_token_hash(token: str) -> str:
+    """Feed tokens are looked up by hash so a Redis dump never reveals a live feed URL."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class Store:
+    """Everything the app knows about one installed (or formerly installed) store."""
+
+    code: str
+    name: str = ""
+    url: str = ""
+    email: str = ""
+    currency: str = "USD"
+    country: str = ""
+    timezone: str = ""
+    weight_unit: str = "kg"
+    languages: list[str] = field(default_factory=list)
+    default_language: str = ""
+    state: str = "installed"
+    installed_at: float = 0.0
+    uninstalled_at: float | None = None
+    uninstall_reason: str = ""
+    scopes: str = ""
+    token_expires_at: float = 0.0
+    basic_user: str = ""
+    # Secrets: kept encrypted in Redis, plain only in memory.
+    access_token: str = field(default="", repr=False)
+    refresh_token: str = field(default="", repr=False)
+    hooks_token: str = field(default="", repr=False)
+    feed_token: str = field(default="", repr=False)
+    basic_password: str = field(default="", repr=False)
+    options: FeedOptions = field(default_factory=FeedOptions)
+
+    @property
+    def installed(self) -> bool:
+        """Uninstalled stores keep their record (and feed URL) for a reinstall."""
+        return self.state == "installed"
+
+    def profile(self) -> dict[str, object]:
+        """The non-secret fields, as stored in clear."""
+        skip = {*SECRET_FIELDS, "options"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+
+
+class StoreRegistry:
+    """Reads and writes store records; the only code that knows their Redis layout."""
+
+    def __init__(self, redis: Redis, cipher: MultiFernet, prefix: str = "feedapp:") -> None:
+        self.redis = redis
+        self.cipher = cipher
+        self.prefix = prefix
+
+    # -- keys -------------------------------------------------------------------------------
+    def key(self, code: str) -> str:
+        """Redis key of one store's hash."""
+        return f"{self.prefix}store:{code}"
+
+    def _index_key(self) -> str:
+        return f"{self.prefix}stores"
+
+    def _token_key(self, token_hash: str) -> str:
+        return f"{self.prefix}feedtoken:{token_hash}"
+
+    # -- reading ----------------------------------------------------------------------------
+    def codes(self) -> list[str]:
+        """Every store code with a record, sorted."""
+        return sorted(c.decode() if isinstance(c, bytes) else c for c in
+                      self.redis.smembers(self._index_key()))
+
+    def __iter__(self) -> Iterator[Store]:
+        for code in self.codes():
+            store = self.find(code)
+            if store is not None:
+                yield store
+
+    def find(self, code: str) -> Store | None:
+        """The store's record, or None when it has none."""
+        if not valid_store_code(code):
+            return None
+        raw = self.redis.hgetall(self.key(code))
+        if not raw:
+            return None
+        raw = {k.decode(): v.decode() for k, v in raw.items()}
+        data = json.loads(raw.get("profile", "{}"))
+        known = {f.name for f in fields(Store)}
+        store = Store(**{k: v for k, v in data.items() if k in known})
+        store.options = FeedOptions.from_dict(json.loads(raw.get("options", "{}")))
+        if raw.get("secrets"):
+            try:
+                plain = self.cipher.decrypt(raw["secrets"].encode())
+            except InvalidToken as exc:
+                raise TokenKeyError(
+                    f"Store '{code}': no key in TOKEN_KEYS decrypts its tokens. "
+                    "Restore the key that was removed, then run 'flask stores rotate-keys'."
+                ) from exc
+            for name, value in json.loads(plain).items():
+                if name in SECRET_FIELDS:
+                    setattr(store, name, value)
+        return store
+
+    def get(self, code: str) -> Store:
+        """The store's record; raises UnknownStore with an actionable message."""
+        store = self.find(code)
+        if store is None:
+            raise UnknownStore(code)
+        return store
+
+    def by_feed_token(self, token: str) -> Store | None:
+        """The store whose current (or recently rotated) feed token this is."""
+        if not token or len(token) > 128:
+            return None
+        code = self.redis.get(self._token_key(feed_token_hash(token)))
+        return self.find(code.decode()) if code else None
+
+    # -- writing ----------------------------------------------------------------------------
+    def save(self, store: Store) -> Store:
+        """Write the whole record; gives a new store its feed token on first save."""
+        if not valid_store_code(store.code):
+            raise ValueError(f"'{store.code}' is not a valid Jumpseller store code.")
+        if not store.feed_token:
+            store.feed_token = secrets.token_urlsafe(32)
+        if not store.installed_at:
+            store.installed_at = time.time()
+        secret_blob = json.dumps({name: getattr(store, name) for name in SECRET_FIELDS})
+        pipe = self.redis.pipeline()
+        pipe.hset(
+            self.key(store.code),
+            mapping={
+                "profile": json.dumps(store.profile(), sort_keys=True),
+                "options": json.dumps(store.options.to_dict(), sort_keys=True),
+                "secrets": self.cipher.encrypt(secret_blob.encode()).decode(),
+            },
+        )
+        pipe.sadd(self._index_key(), store.code)
+        pipe.set(self._token_key(feed_token_hash(store.feed_token)), store.code)
+        pipe.execute()
+        return store
+
+    def save_tokens(
+        self, code: str, access_token: str, refresh_token: str, expires_at: float
+    ) -> Store:
+        """Store a refreshed token pair at once, before anyone uses the new refresh token."""
+        store = self.get(code)
+        store.access_token, store.refresh_token = access_token, refresh_token
+        store.token_expires_at = expires_at
+        return self.save(store)
+
+    def save_options(self, code: str, options: FeedOptions) -> None:
+        """Replace the feed options alone, leaving tokens untouched."""
+        self.get(code)
+        self.redis.hset(self.key(code), "options", json.dumps(options.to_dict(), sort_keys=True))
+
+    def mark_uninstalled(self, code: str, reason: str) -> Store:
+        """Record that the merchant removed the app; the feed URL stops serving (410)."""
+        store = self.get(code)
+        store.state, store.uninstalled_at, store.uninstall_reason = "uninstalled", time.time(), reason
+        store.access_token = store.refresh_token = ""
+        return self.save(store)
+
+    def rotate_feed_token(self, code: str) -> Store:
+        """Give the store a new feed URL; the old one keeps working for 48 hours."""
+        store = self.get(code)
+        old_hash = feed_token_hash(store.feed_token)
+        store.feed_token = secrets.token_urlsafe(32)
+        self.save(store)
+        self.redis.set(self._token_key(old_hash), code, ex=OLD_FEED_TOKEN_GRACE)
+        return store
+
+    def remove(self, code: str) -> bool:
+        """Delete a store's record, its feed token index and its extra keys."""
+        store = self.find(code)
+        if store is None:
+            return False
+        pipe = self.redis.pipeline()
+        pipe.delete(self.key(code))
+        pipe.delete(self._token_key(feed_token_hash(store.feed_token)))
+        pipe.srem(self._index_key(), code)
+        pipe.execute()
+        for key in self.redis.scan_iter(f"{self.prefix}*:{code}"):
+            self.redis.delete(key)
+        return True
+
+    def rotate_keys(self) -> int:
+        """Re-encrypt every record with the newest TOKEN_KEYS key; returns how many."""
+        count = 0
+        for code in self.codes():
+            blob = self.redis.hget(self.key(code), "secrets")
+            if not blob:
+                continue
+            try:
+                rotated = self.cipher.rotate(blob)
+            except InvalidToken as exc:
+                raise TokenKeyError(
+                    f"Store '{code}': no key in TOKEN_KEYS decrypts its tokens; "
+                    "add back the old key before rotating."
+                ) from exc
+            self.redis.hset(self.key(code), "secrets", rotated)
+            count += 1
+        return count
+
+    # -- build status, stored beside the record ---------------------------------------------
+    def set_json(self, code: str, name: str, value: dict[str, object]) -> None:
+        """Keep a JSON document (build status, diagnostics) on the store's hash."""
+        self.redis.hset(self.key(code), name, json.dumps(value, sort_keys=True))
+
+    def get_json(self, code: str, name: str) -> dict[str, object] | None:
+        """Read a JSON document written by set_json."""
+        raw = self.redis.hget(self.key(code), name)
+        return json.loads(raw) if raw else None
+
+
+def masked(store: Store) -> dict[str, object]:
+    """The record for display: secrets shown only as present or absent."""
+    data = store.profile()
+    for name in SECRET_FIELDS:
+        data[name] = "(set)" if getattr(store, name) else "(none)"
+    data["options"] = asdict(store.options)
+    return data

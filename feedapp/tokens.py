@@ -1,0 +1,171 @@
+"""OAuth tokens: the code exchange and a refresh that runs once per store across all processes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from oauthlib.oauth2 import InvalidGrantError, OAuth2Error
+from redis import Redis
+from requests.exceptions import RequestException
+from requests_oauthlib import OAuth2Session
+
+from feedapp.stores import Store, StoreRegistry
+
+log = logging.getLogger(__name__)
+
+#: Refresh this long before the access token's expiry, so no request goes out with a dying token.
+REFRESH_MARGIN = 120.0
+TOKEN_TIMEOUT = 15.0
+
+
+class TokenError(RuntimeError):
+    """A token could not be obtained; the message says for which store and what to do."""
+
+
+class StoreRevoked(TokenError):
+    """Jumpseller refused the refresh token: the merchant removed the app."""
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    """The app's OAuth registration and where Jumpseller's accounts server is."""
+
+    client_id: str
+    client_secret: str
+    auth_url: str
+    redirect_uri: str
+    scopes: str
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, object]) -> OAuthClient:
+        """Read the registration from the app settings."""
+        auth_url = str(settings["JUMPSELLER_AUTH_URL"])
+        _allow_loopback_http(auth_url)
+        return cls(
+            client_id=str(settings["JUMPSELLER_CLIENT_ID"]),
+            client_secret=str(settings["JUMPSELLER_CLIENT_SECRET"]),
+            auth_url=auth_url,
+            redirect_uri=f"{settings['PUBLIC_URL']}/callback",
+            scopes=str(settings.get("JUMPSELLER_SCOPES", "read_products read_store")),
+        )
+
+    @property
+    def token_url(self) -> str:
+        """Jumpseller's token endpoint."""
+        return f"{self.auth_url}/oauth/token"
+
+    def authorize_url(self, state: str) -> str:
+        """Where to send the merchant to approve the app."""
+        session = OAuth2Session(
+            self.client_id, redirect_uri=self.redirect_uri, scope=self.scopes.split(), state=state
+        )
+        url, _ = session.authorization_url(f"{self.auth_url}/oauth/authorize")
+        return url
+
+    def exchange(self, code: str) -> dict[str, object]:
+        """Trade an authorization code for tokens (the callback route's one call)."""
+        session = OAuth2Session(self.client_id, redirect_uri=self.redirect_uri)
+        try:
+            return dict(
+                session.fetch_token(
+                    self.token_url, code=code, client_secret=self.client_secret,
+                    include_client_id=True, timeout=TOKEN_TIMEOUT,
+                )
+            )
+        except OAuth2Error as exc:
+            raise TokenError(f"Jumpseller refused the authorization code ({exc.error}).") from exc
+        except RequestException as exc:
+            raise TokenError(
+                f"Jumpseller's token endpoint did not answer ({type(exc).__name__}); try again."
+            ) from exc
+
+    def refresh(self, refresh_token: str) -> dict[str, object]:
+        """Trade a refresh token for a new token pair."""
+        session = OAuth2Session(self.client_id)
+        return dict(
+            session.refresh_token(
+                self.token_url, refresh_token=refresh_token, client_id=self.client_id,
+                client_secret=self.client_secret, timeout=TOKEN_TIMEOUT,
+            )
+        )
+
+
+def expiry_of(token: Mapping[str, object]) -> float:
+    """Absolute expiry time of a token reply (Jumpseller's last an hour)."""
+    if token.get("expires_at"):
+        return float(token["expires_at"])  # type: ignore[arg-type]
+    return time.time() + float(token.get("expires_in") or 3600)  # type: ignore[arg-type]
+
+
+class TokenKeeper:
+    """Hands out a valid access token for a store, refreshing it under a per-store Redis lock."""
+
+    def __init__(
+        self, registry: StoreRegistry, oauth: OAuthClient, redis: Redis | None = None
+    ) -> None:
+        self.registry = registry
+        self.oauth = oauth
+        self.redis = redis or registry.redis
+
+    def access_token(self, code: str, *, stale: str | None = None) -> str:
+        """A token valid for at least REFRESH_MARGIN; `stale` names one Jumpseller just refused."""
+        store = self.registry.get(code)
+        if self._usable(store, stale):
+            return store.access_token
+        lock = self.redis.lock(
+            f"{self.registry.prefix}lock:refresh:{code}", timeout=60, blocking_timeout=45
+        )
+        if not lock.acquire():
+            raise TokenError(f"Store '{code}': another process held the token refresh too long.")
+        try:
+            store = self.registry.get(code)  # re-read: another process may have refreshed it
+            if self._usable(store, stale):
+                return store.access_token
+            return self._refresh(store).access_token
+        finally:
+            lock.release()
+
+    @staticmethod
+    def _usable(store: Store, stale: str | None) -> bool:
+        if not store.installed:
+            raise StoreRevoked(
+                f"Store '{store.code}' has removed the app; reinstall it from the Jumpseller admin."
+            )
+        fresh = store.token_expires_at - time.time() > REFRESH_MARGIN
+        return bool(store.access_token) and fresh and store.access_token != stale
+
+    def _refresh(self, store: Store) -> Store:
+        if not store.refresh_token:
+            raise StoreRevoked(f"Store '{store.code}' has no refresh token; reinstall the app.")
+        try:
+            token = self.oauth.refresh(store.refresh_token)
+        except InvalidGrantError as exc:
+            self.registry.mark_uninstalled(store.code, "Jumpseller refused the refresh token")
+            raise StoreRevoked(
+                f"Store '{store.code}': Jumpseller refused the refresh token, so the app was "
+                "removed or its access revoked. The merchant must reinstall it."
+            ) from exc
+        except (OAuth2Error, RequestException) as exc:
+            raise TokenError(
+                f"Store '{store.code}': token refresh failed ({type(exc).__name__}); "
+                "will retry on the next build."
+            ) from exc
+        log.info("store=%s access token refreshed", store.code)
+        return self.registry.save_tokens(
+            store.code,
+            str(token["access_token"]),
+            str(token.get("refresh_token") or store.refresh_token),
+            expiry_of(token),
+        )
+
+
+def _allow_loopback_http(url: str) -> None:
+    """oauthlib refuses plain http; allow it for the local sandbox only, never a real host."""
+    host = urlsplit(url).hostname or ""
+    if url.startswith("http://") and host in ("127.0.0.1", "localhost", "::1"):
+        os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"

@@ -1,0 +1,81 @@
+"""Shared fixtures: a real Redis (db 15, flushed per test), the app, its client and registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from config import TestConfig
+from feedapp import create_app
+from feedapp.stores import Store, StoreRegistry
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis; the suite fails (never skips) when it does not answer."""
+    url = TestConfig().REDIS_URL
+    try:
+        Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"Redis at {url} does not answer ({exc}); start redis-server or set REDIS_URL.")
+    return url
+
+
+@pytest.fixture
+def redis(redis_url: str) -> Iterator[Redis]:
+    """A clean database for each test."""
+    conn = Redis.from_url(redis_url)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture
+def config(tmp_path: Path, redis_url: str) -> TestConfig:
+    """Test settings with a private feeds folder."""
+    cfg = TestConfig()
+    cfg.REDIS_URL = redis_url
+    cfg.FEEDS_DIR = str(tmp_path / "feeds")
+    return cfg
+
+
+@pytest.fixture
+def app(config: TestConfig, redis: Redis):  # noqa: ANN201
+    """The web app wired to the test Redis."""
+    return create_app(config, redis=redis)
+
+
+@pytest.fixture
+def client(app):  # noqa: ANN001, ANN201
+    """Flask's test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # noqa: ANN001, ANN201
+    """Flask's CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def registry(app) -> StoreRegistry:  # noqa: ANN001
+    """The app's store registry."""
+    return app.extensions["feedapp"].registry
+
+
+@pytest.fixture
+def store(registry: StoreRegistry) -> Store:
+    """One installed store with tokens, as an install would leave it."""
+    return registry.save(
+        Store(
+            code="teststore", name="Test Store", url="https://teststore.example.com",
+            currency="CLP", country="CL", timezone="America/Santiago", weight_unit="kg",
+            languages=["es", "en"], default_language="es", scopes="read_products read_store",
+            access_token="access-123", refresh_token="refresh-456", hooks_token="hooks-789",
+            token_expires_at=4102444800.0,
+        )
+    )

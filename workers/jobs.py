@@ -1,0 +1,64 @@
+"""RQ job functions: plain functions of plain arguments, run in the worker's forked work-horse."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict
+
+from rq import Worker, get_current_job
+
+from feedapp import rebuilds
+from feedapp.services import Services
+from feedapp.tokens import StoreRevoked
+from feedapp.xmlfeed import FeedRefused
+
+log = logging.getLogger(__name__)
+
+#: Settings of the worker process, inherited by each forked work-horse.
+_settings: Mapping[str, object] | None = None
+
+
+def _services() -> Services:
+    global _settings
+    if _settings is None:
+        from config import Config
+
+        _settings = Config().as_flask()
+    return Services(_settings)
+
+
+def build_feed(store_code: str, force: bool = False) -> dict[str, object] | None:
+    """Build one store's feed under its lock; refusals are final, other failures are retried."""
+    from feedapp import builder
+
+    svc = _services()
+    job = get_current_job()
+
+    def progress(update: dict[str, object]) -> None:
+        if job is not None:
+            job.meta.update(update)
+            job.save_meta()
+
+    try:
+        result = rebuilds.run_with_lock(
+            svc, store_code, lambda: builder.build_feed(svc, store_code, force=force,
+                                                        progress=progress)
+        )
+    except (StoreRevoked, FeedRefused) as exc:
+        log.warning("store=%s build refused: %s", store_code, exc)
+        return {"store": store_code, "refused": str(exc)}
+    return asdict(result) if result is not None else {"store": store_code, "deferred": True}
+
+
+def run_worker(settings: Mapping[str, object], *, burst: bool = False) -> None:
+    """Work the feeds queue with the app's settings (what `flask worker` runs)."""
+    global _settings
+    _settings = settings
+    logging.basicConfig(
+        level=str(settings.get("LOG_LEVEL", "INFO")),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    svc = Services(settings)
+    worker = Worker([rebuilds.queue(svc.redis)], connection=svc.redis)
+    worker.work(with_scheduler=True, burst=burst, logging_level=str(settings.get("LOG_LEVEL", "INFO")))
