@@ -66,5 +66,5 @@ class TestConfig(Config):
         self.JUMPSELLER_CLIENT_ID = "test-client"
         self.JUMPSELLER_CLIENT_SECRET = "test-client-secret"  # noqa: S105
         self.REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/15")
-        self.TOKEN_KEYS = "tK4b0z8rnP0xKQ2cQ3f1E0y9Yt0r2G8Q9mO3r4y3QzA="
+        self.TOKEN_KEYS = "tK4b0z8rnP0xKQ2cQ3f1E0y9Yt0r2G8Q9mO3r4y3QzA="  # noqa: S105
         self.KEY_PREFIX = "feedapp-test:"

@@ -26,9 +26,10 @@ def create_app(config: Config | dict | None = None, redis: Redis | None = None) 
     app.config.from_mapping(settings)
     services.init_app(app, redis=redis)
 
-    from feedapp import cli, health
+    from feedapp import cli, health, public
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(public.bp)
     cli.init_app(app)
     return app
 

@@ -54,8 +54,12 @@ def build_feed(
         diagnostics = BuildDiagnostics()
 
         def on_page(done: int, total: int) -> None:
-            update = {"pages_done": done, "pages_total": total,
-                      "items": diagnostics.items_written, "products": diagnostics.products}
+            update = {
+                "pages_done": done,
+                "pages_total": total,
+                "items": diagnostics.items_written,
+                "products": diagnostics.products,
+            }
             status.progress(update)
             if progress:
                 progress(update)
@@ -77,10 +81,22 @@ def build_feed(
     status.succeeded(result, diagnostics, duration, client.requests)
     log.info(
         "store=%s build=%s published %d items from %d products in %.1fs (%d requests)",
-        store_code, build_id, result.items, diagnostics.products, duration, client.requests,
+        store_code,
+        build_id,
+        result.items,
+        diagnostics.products,
+        duration,
+        client.requests,
     )
-    return BuildResult(store_code, build_id, result.items, diagnostics.products, duration,
-                       client.requests, client.rate_limited)
+    return BuildResult(
+        store_code,
+        build_id,
+        result.items,
+        diagnostics.products,
+        duration,
+        client.requests,
+        client.rate_limited,
+    )
 
 
 def make_client(svc: Services, store_code: str) -> JumpsellerClient:
@@ -122,9 +138,13 @@ def store_info(store: Store) -> StoreInfo:
     if language == store.default_language or language not in store.languages:
         language = ""
     return StoreInfo(
-        code=store.code, name=store.name or store.code, url=store.url,
-        currency=store.currency or "USD", weight_unit=store.weight_unit or "kg",
-        country=store.country, language=language,
+        code=store.code,
+        name=store.name or store.code,
+        url=store.url,
+        currency=store.currency or "USD",
+        weight_unit=store.weight_unit or "kg",
+        country=store.country,
+        language=language,
     )
 
 
@@ -138,8 +158,11 @@ def map_safely(
         pid = product.get("id") if isinstance(product, dict) else None
         log.warning("store=%s product=%s could not be mapped: %r", store.code, pid, exc)
         problem = Problem(
-            code="product_unreadable", severity="error", product_id=str(pid or "?"),
-            variant_id=None, item_id=str(pid or "?"),
+            code="product_unreadable",
+            severity="error",
+            product_id=str(pid or "?"),
+            variant_id=None,
+            item_id=str(pid or "?"),
             product_name=str(product.get("name", ""))[:150] if isinstance(product, dict) else "",
             detail=type(exc).__name__,
         )

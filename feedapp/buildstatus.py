@@ -26,10 +26,14 @@ def explain(exc: BaseException, store_code: str) -> str:
     if isinstance(exc, EXPLAINED):
         return str(exc)
     if type(exc).__name__ == "JobTimeoutException":
-        return (f"Store '{store_code}': the build took longer than the job timeout and was "
-                "stopped; the previous feed is still served.")
-    return (f"Store '{store_code}': the build failed unexpectedly ({type(exc).__name__}); "
-            "the previous feed is still served and the operator can see details in the worker log.")
+        return (
+            f"Store '{store_code}': the build took longer than the job timeout and was "
+            "stopped; the previous feed is still served."
+        )
+    return (
+        f"Store '{store_code}': the build failed unexpectedly ({type(exc).__name__}); "
+        "the previous feed is still served and the operator can see details in the worker log."
+    )
 
 
 class BuildStatus:
@@ -43,8 +47,15 @@ class BuildStatus:
     def started(self, build_id: str, at: float) -> None:
         """A build began: progress starts from nothing."""
         self._current = {
-            "state": "running", "build_id": build_id, "started_at": at, "finished_at": None,
-            "pages_done": 0, "pages_total": None, "items": 0, "products": 0, "error": None,
+            "state": "running",
+            "build_id": build_id,
+            "started_at": at,
+            "finished_at": None,
+            "pages_done": 0,
+            "pages_total": None,
+            "items": 0,
+            "products": 0,
+            "error": None,
         }
         self.registry.set_json(self.code, "build", self._current)
 
@@ -56,27 +67,46 @@ class BuildStatus:
     def failed(self, exc: BaseException, duration: float) -> None:
         """The build stopped; the message says why and what to do."""
         self._current.update(
-            state="failed", finished_at=time.time(), duration=round(duration, 3),
-            error=explain(exc, self.code), refused=isinstance(exc, FeedRefused),
+            state="failed",
+            finished_at=time.time(),
+            duration=round(duration, 3),
+            error=explain(exc, self.code),
+            refused=isinstance(exc, FeedRefused),
         )
         self.registry.set_json(self.code, "build", self._current)
 
     def succeeded(
-        self, result: PublishResult, diagnostics: BuildDiagnostics, duration: float,
+        self,
+        result: PublishResult,
+        diagnostics: BuildDiagnostics,
+        duration: float,
         requests: int,
     ) -> None:
         """The feed went live: remember it as the last good build, with its diagnostics."""
         now = time.time()
         self._current.update(
-            state="ok", finished_at=now, duration=round(duration, 3), items=result.items,
-            products=diagnostics.products, requests=requests, error=None,
+            state="ok",
+            finished_at=now,
+            duration=round(duration, 3),
+            items=result.items,
+            products=diagnostics.products,
+            requests=requests,
+            error=None,
         )
         self.registry.set_json(self.code, "build", self._current)
-        self.registry.set_json(self.code, "last_good", {
-            "build_id": result.build_id, "finished_at": now, "duration": round(duration, 3),
-            "items": result.items, "products": diagnostics.products,
-            "left_out": diagnostics.items_left_out, "forced": result.forced,
-        })
+        self.registry.set_json(
+            self.code,
+            "last_good",
+            {
+                "build_id": result.build_id,
+                "finished_at": now,
+                "duration": round(duration, 3),
+                "items": result.items,
+                "products": diagnostics.products,
+                "left_out": diagnostics.items_left_out,
+                "forced": result.forced,
+            },
+        )
         self.registry.set_json(self.code, "diagnostics", diagnostics.to_dict())
 
 

@@ -1,4 +1,4 @@
-"""The operator's commands: `flask stores ...`, `flask feeds ...`, `flask worker|scheduler|sandbox`."""
+"""The operator's commands: `flask stores ...`, `flask worker`, `scheduler` and `sandbox`."""
 
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ def stores_list() -> None:
     registry = services.current().registry
     rows = list(registry)
     if not rows:
-        click.echo("No stores yet. Install the app from a Jumpseller admin, or run "
-                   "'flask stores connect' against the sandbox.")
+        click.echo(
+            "No stores yet. Install the app from a Jumpseller admin, or run "
+            "'flask stores connect' against the sandbox."
+        )
         return
     for store in rows:
         click.echo(f"{store.code:<24} {store.state:<12} {store.name}  {store.url}")
@@ -92,13 +94,21 @@ def scheduler_command() -> None:
 
 
 @click.command("sandbox")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--host",
+    default="localhost",
+    show_default=True,
+    help="localhost keeps the admin on another site than the app at 127.0.0.1.",
+)
 @click.option("--port", default=5001, show_default=True)
-@click.option("--app-url", default=None, help="App URL the admin page frames (default PUBLIC_URL/).")
+@click.option(
+    "--app-url", default=None, help="App URL the admin page frames (default PUBLIC_URL/)."
+)
 @click.option("--products", default=200, show_default=True, help="Catalogue size.")
 @click.option("--auto-approve", is_flag=True, help="Approve OAuth requests without a click.")
-def sandbox_command(host: str, port: int, app_url: str | None, products: int,
-                    auto_approve: bool) -> None:
+def sandbox_command(
+    host: str, port: int, app_url: str | None, products: int, auto_approve: bool
+) -> None:
     """Run the local Jumpseller stand-in (accounts, API, admin page)."""
     from feedapp.sandbox import SandboxSettings, serve
 

@@ -13,6 +13,7 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 #: Anything this large is a typo, and would only blow up rounding: treated as unparsable.
 _TOO_BIG = Decimal(10) ** 12
+_WEIGHT_UNITS = {"kg": "kg", "kgs": "kg", "g": "g", "gr": "g", "lb": "lb", "lbs": "lb", "oz": "oz"}
 
 
 def parse_decimal(value: object) -> Decimal | None:
@@ -54,8 +55,34 @@ def format_price(amount: Decimal, code: str) -> str:
     return f"{round_money(amount, code):f} {code}"
 
 
-def format_quantity(amount: Decimal, places: int = 3) -> str:
-    """A positive quantity without exponent or trailing zeros, e.g. "1.5"."""
-    rounded = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    text = f"{rounded:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+class PriceProblem(ValueError):
+    """A price Google cannot take; ``code`` is the problem code, ``detail`` the value seen."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code, detail)
+        self.code, self.detail = code, detail
+
+
+def offer_prices(price: object, compare_at: object, code: str) -> tuple[str, str | None]:
+    """Google's price and sale_price from what the shopper pays and the struck-through price."""
+    amount = parse_decimal(price)
+    if amount is None:
+        text = "" if price is None else str(price).strip()[:40]
+        raise PriceProblem("price_invalid", text) if text else PriceProblem("price_missing")
+    amount = round_money(amount, code)
+    if amount <= 0:
+        raise PriceProblem("price_not_positive", format_price(amount, code))
+    compare = parse_decimal(compare_at)
+    if compare is not None and round_money(compare, code) > amount:
+        return format_price(compare, code), format_price(amount, code)
+    return format_price(amount, code), None
+
+
+def format_weight(weight: object, unit: object) -> str | None:
+    """Google's shipping_weight, e.g. "1.5 kg"; None when the weight is missing, zero or odd."""
+    symbol = _WEIGHT_UNITS.get(unit.strip().casefold()) if isinstance(unit, str) else None
+    amount = parse_decimal(weight)
+    if symbol is None or amount is None:
+        return None
+    text = f"{amount.quantize(Decimal('0.001'), rounding=ROUND_HALF_UP):f}".rstrip("0").rstrip(".")
+    return f"{text} {symbol}" if amount > 0 and text != "0" else None

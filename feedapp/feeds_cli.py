@@ -39,7 +39,8 @@ def status_of(svc: services.Services, code: str, now: float | None = None) -> di
         state = "queued"
     else:
         state = {"ok": "ok", "failed": "failed", "running": "failed"}.get(
-            str(build.get("state")), "never")
+            str(build.get("state")), "never"
+        )
     finished = last_good.get("finished_at")
     return {
         "store": code,
@@ -51,7 +52,8 @@ def status_of(svc: services.Services, code: str, now: float | None = None) -> di
         "left_out": last_good.get("left_out"),
         "age_seconds": round(now - float(finished), 1) if finished else None,
         "progress": {"pages_done": build.get("pages_done"), "pages_total": build.get("pages_total")}
-        if state == "running" else None,
+        if state == "running"
+        else None,
         "problems": {p["code"]: p["count"] for p in diagnostics.get("problems", [])},
         "error": build.get("error") if build.get("state") == "failed" else None,
         "job": rebuilds.job_meta(svc, code) or None,
@@ -98,6 +100,7 @@ def _build_here(svc: services.Services, code: str, force: bool) -> bool:
     from feedapp import builder
 
     with click.progressbar(length=1, label=f"{code}: fetching", show_pos=True) as bar:
+
         def progress(update: dict[str, object]) -> None:
             bar.length = int(update.get("pages_total") or 1)
             bar.label = f"{code}: {update.get('items', 0)} items"
@@ -105,15 +108,18 @@ def _build_here(svc: services.Services, code: str, force: bool) -> bool:
 
         try:
             result = rebuilds.run_with_lock(
-                svc, code, lambda: builder.build_feed(svc, code, force=force, progress=progress))
+                svc, code, lambda: builder.build_feed(svc, code, force=force, progress=progress)
+            )
         except Exception as exc:  # noqa: BLE001 - every failure is reported, named, exit 1
             click.echo(f"\n{code}: build failed: {explain(exc, code)}", err=True)
             return False
     if result is None:
         click.echo(f"{code}: a build is already running; one more will follow it.")
         return True
-    click.echo(f"{code}: published {result.items} items from {result.products} products "
-               f"in {result.duration:.1f}s ({result.requests} API requests).")
+    click.echo(
+        f"{code}: published {result.items} items from {result.products} products "
+        f"in {result.duration:.1f}s ({result.requests} API requests)."
+    )
     return True
 
 
@@ -134,12 +140,19 @@ def status(store: str | None, as_json: bool) -> None:
             click.echo(json.dumps(info, sort_keys=True))
             continue
         age = info["age_seconds"]
-        click.echo(f"{code}: {info['state']}; last good feed "
-                   + (f"{age / 3600:.1f} h old with {info['items']} items" if age is not None
-                      else "never published"))
+        click.echo(
+            f"{code}: {info['state']}; last good feed "
+            + (
+                f"{age / 3600:.1f} h old with {info['items']} items"
+                if age is not None
+                else "never published"
+            )
+        )
         if info["progress"]:
-            click.echo(f"  progress: page {info['progress']['pages_done']} of "
-                       f"{info['progress']['pages_total']}")
+            click.echo(
+                f"  progress: page {info['progress']['pages_done']} of "
+                f"{info['progress']['pages_total']}"
+            )
         for code_name, count in info["problems"].items():
             click.echo(f"  {code_name}: {count}")
         if info["error"]:

@@ -22,7 +22,8 @@ def fetch_store_info(api_url: str, access_token: str) -> dict:
     """store/info.json with a new token (wrapped as {"store": ...} live; bare in the spec)."""
     try:
         reply = requests.get(
-            f"{api_url}/store/info.json", timeout=(5, 20),
+            f"{api_url}/store/info.json",
+            timeout=(5, 20),
             headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
         )
         reply.raise_for_status()
@@ -50,8 +51,11 @@ def complete_install(svc: Services, token: dict) -> Store:
     store.access_token = str(token["access_token"])
     store.refresh_token = str(token.get("refresh_token") or "")
     store.token_expires_at = expiry_of(token)
-    store.scopes = " ".join(token["scope"]) if isinstance(token.get("scope"), list) else str(
-        token.get("scope") or "")
+    store.scopes = (
+        " ".join(token["scope"])
+        if isinstance(token.get("scope"), list)
+        else str(token.get("scope") or "")
+    )
     svc.registry.save(store)
     log.info("store=%s installed", code)
     return store

@@ -73,7 +73,9 @@ class JumpsellerClient:
             self.requests += 1
             try:
                 reply = self.session.get(
-                    url, params=params, timeout=TIMEOUT,
+                    url,
+                    params=params,
+                    timeout=TIMEOUT,
                     headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
@@ -220,11 +222,12 @@ def _unique(rows: list, seen: set[object]) -> Iterator[dict]:
 
 
 def _seconds_until(stamp: str) -> float:
-    """Seconds until a Jumpseller ban reset time such as '2026-11-27 15:04:05 UTC'."""
-    for fmt in ("%Y-%m-%d %H:%M:%S %Z", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S"):
-        try:
-            when = datetime.strptime(stamp.strip(), fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
-    return 60.0
+    """Seconds until a ban reset time such as '2024-05-23T16:13:47+00:00' (documented form)."""
+    text = stamp.strip().removesuffix(" UTC").replace("Z", "+00:00")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return 60.0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

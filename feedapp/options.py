@@ -1,4 +1,4 @@
-"""The merchant's feed options: one typed record shared by the mapping, the store record and the page."""
+"""The merchant's feed options: one record shared by the mapping, the store record and the page."""
 
 from __future__ import annotations
 
@@ -11,9 +11,28 @@ FREQUENCIES = (1, 2, 3, 6, 12, 24)
 #: Option names that mean each Google attribute, in English, Spanish and Portuguese.
 DEFAULT_OPTION_NAMES: dict[str, list[str]] = {
     "color": ["color", "colour", "colores", "cor", "cores"],
-    "size": ["size", "talla", "tallas", "tamaño", "tamano", "tamanho", "medida", "numero", "número"],
+    "size": [
+        "size",
+        "talla",
+        "tallas",
+        "tamaño",
+        "tamano",
+        "tamanho",
+        "medida",
+        "numero",
+        "número",
+    ],
     "material": ["material", "materiales", "materia", "tela", "tecido"],
-    "pattern": ["pattern", "estampado", "patron", "patrón", "diseño", "padrão", "padrao", "estampa"],
+    "pattern": [
+        "pattern",
+        "estampado",
+        "patron",
+        "patrón",
+        "diseño",
+        "padrão",
+        "padrao",
+        "estampa",
+    ],
 }
 
 TITLE_PLACEHOLDERS = ("{name}", "{options}", "{brand}")
@@ -111,7 +130,9 @@ def validate_options(
         errors["title_pattern"] = "The title pattern must contain {name}."
     for part in re.findall(r"\{[^}]*\}", opts.title_pattern):
         if part not in TITLE_PLACEHOLDERS:
-            errors["title_pattern"] = f"Unknown placeholder {part}; use {', '.join(TITLE_PLACEHOLDERS)}."
+            errors["title_pattern"] = (
+                f"Unknown placeholder {part}; use {', '.join(TITLE_PLACEHOLDERS)}."
+            )
     opts.language = str(form.get("language", "") or "")
     if opts.language and languages is not None and opts.language not in languages:
         errors["language"] = "Choose one of the store's languages."
@@ -128,8 +149,10 @@ def validate_options(
     if opts.frequency_hours not in FREQUENCIES:
         errors["frequency_hours"] = "Choose between every hour and once a day."
     opts.default_google_category = str(form.get("default_google_category", "") or "").strip()
-    if opts.default_google_category and known_category and not known_category(
+    if (
         opts.default_google_category
+        and known_category
+        and not known_category(opts.default_google_category)
     ):
         errors["default_google_category"] = "Pick a category from Google's list."
     raw_map = form.get("category_map") or {}

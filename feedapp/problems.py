@@ -38,6 +38,13 @@ def _gtin(en_reason: str, es_reason: str) -> tuple[str, str, str]:
 
 #: code -> (severity, English message, Spanish message); ``{detail}`` is the problem's detail.
 _MESSAGES: dict[str, tuple[str, str, str]] = {
+    "product_unreadable": (
+        ERROR,
+        "This product's data could not be read ({detail}), so it is left out. Save the product "
+        "again in Jumpseller; if this stays, contact the app's support.",
+        "No se pudieron leer los datos de este producto ({detail}), por eso se omite. Guarda el "
+        "producto de nuevo en Jumpseller; si persiste, contacta al soporte de la app.",
+    ),
     "product_disabled": (
         ERROR,
         f"This product is disabled in Jumpseller, so it is not in the feed. To list it, set its "
@@ -225,12 +232,12 @@ _MESSAGES: dict[str, tuple[str, str, str]] = {
     ),
     "apparel_attributes_missing": (
         WARNING,
-        f"Google asks clothing items for {{detail}}, which this item lacks. Add a Color option "
-        f"(and a Size option for clothes and shoes) in {_EDIT} > Variants; gender and age group "
-        f"cannot be sent from Jumpseller.",
-        f"Google pide {{detail}} en la ropa, y este ítem no lo tiene. Agrega una opción Color (y "
-        f"una Talla para ropa y calzado) en {_EDITAR} > Variantes; el género y el grupo de edad "
-        f"no se pueden enviar desde Jumpseller.",
+        f"Google asks clothing items for attributes this item lacks: {{detail}}. Add a Color "
+        f"option (and a Size option for clothes and shoes) in {_EDIT} > Variants; gender and "
+        f"age group cannot be sent from Jumpseller.",
+        f"Google pide datos que este ítem de ropa no tiene: {{detail}}. Agrega una opción Color "
+        f"(y una Talla para ropa y calzado) en {_EDITAR} > Variantes; el género y el grupo de "
+        f"edad no se pueden enviar desde Jumpseller.",
     ),
 }
 

@@ -1,4 +1,4 @@
-"""GET|HEAD /feeds/<token>.xml(.gz): the URL Merchant Center fetches, serving the last published file.
+"""GET|HEAD /feeds/<token>.xml(.gz): the URL Merchant Center fetches, serving the last good feed.
 
 Conditional and range requests are werkzeug's (``send_file``). With ``FEED_SENDFILE_HEADER`` set
 (e.g. ``X-Accel-Redirect``) the body is left to the reverse proxy, which streams the file from the
@@ -52,12 +52,15 @@ def feed_gz(token: str) -> Response:
 def _tag_and_log(response: Response) -> Response:
     """Keep feeds out of search results and log each fetch without its secret token."""
     response.headers["X-Robots-Tag"] = "noindex"
-    sent = 0 if request.method == "HEAD" or response.status_code == 304 else None
-    if sent is None:
+    if request.method == "HEAD" or response.status_code == 304:
+        sent = 0
+    else:
         sent = g.get("feed_offloaded_bytes", response.content_length or 0)
     log.info(
         "feed fetch store=%s status=%s bytes=%s encoding=%s agent=%r",
-        g.get("feed_store", "-"), response.status_code, sent,
+        g.get("feed_store", "-"),
+        response.status_code,
+        sent,
         response.headers.get("Content-Encoding", "identity"),
         request.user_agent.string[:200],
     )
@@ -69,8 +72,8 @@ def _serve(token: str, as_gz_file: bool) -> Response:
         return _text("No feed at this address.", 404)
     try:
         store = services.current().registry.by_feed_token(token)
-    except RedisError:
-        log.exception("feed fetch: Redis unavailable")
+    except RedisError as exc:
+        log.error("feed fetch: Redis unavailable (%s); answered 503", exc)
         return _text("The feed is temporarily unavailable.", 503, retry_after=60)
     if store is None:
         return _text("No feed at this address.", 404)
@@ -84,7 +87,8 @@ def _serve(token: str, as_gz_file: bool) -> Response:
     feed = published_feed(services.current().feeds_dir, store.code)
     if feed is None or (as_gz_file and feed.gz_path is None):
         return _text(
-            "This store's feed has not been built yet; try again in a few minutes.", 503,
+            "This store's feed has not been built yet; try again in a few minutes.",
+            503,
             retry_after=RETRY_AFTER_SECONDS,
         )
     gzip_encoded = not as_gz_file and feed.gz_path is not None and _accepts_gzip()
@@ -111,8 +115,13 @@ def _representation(feed: PublishedFeed, code: str, use_gz: bool, as_gz_file: bo
     header = current_app.config.get("FEED_SENDFILE_HEADER")
     if not header:
         return send_file(
-            path, mimetype=mimetype, download_name=path.name if as_gz_file else "feed.xml",
-            conditional=True, etag=etag, last_modified=feed.mtime, max_age=MAX_AGE,
+            path,
+            mimetype=mimetype,
+            download_name=path.name if as_gz_file else "feed.xml",
+            conditional=True,
+            etag=etag,
+            last_modified=feed.mtime,
+            max_age=MAX_AGE,
         )
     response = Response(b"", mimetype=mimetype)
     response.set_etag(etag)
@@ -132,9 +141,7 @@ def _authorized(store: Store) -> bool:
     if auth is None or auth.type != "basic":
         return False
     user_ok = hmac.compare_digest((auth.username or "").encode(), store.basic_user.encode())
-    password_ok = hmac.compare_digest(
-        (auth.password or "").encode(), store.basic_password.encode()
-    )
+    password_ok = hmac.compare_digest((auth.password or "").encode(), store.basic_password.encode())
     return user_ok and password_ok
 
 

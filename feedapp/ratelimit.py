@@ -1,4 +1,4 @@
-"""A per-store request limiter shared by every worker through Redis, so no build ever sees a 429."""
+"""A per-store request limiter shared by all workers through Redis, so builds never see a 429."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from redis import Redis
 
 # Sliding-log limiter over two windows. KEYS[1] = log (sorted set of reservation times, ms),
-# KEYS[2] = a pause key whose TTL is the pause. ARGV: per_second, per_minute, second_window_ms, minute_window_ms,
-# unique member. Returns 0 when a slot was reserved, else how many ms to wait before trying again.
+# KEYS[2] = a pause key whose TTL is the pause. ARGV: per_second, per_minute, second_window_ms,
+# minute_window_ms, unique member. Returns 0 when a slot was reserved, else the ms to wait.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -56,7 +56,10 @@ class RateLimiter:
     MINUTE_MARGIN_MS = 600
 
     def __init__(
-        self, redis: Redis, store_code: str, prefix: str = "feedapp:",
+        self,
+        redis: Redis,
+        store_code: str,
+        prefix: str = "feedapp:",
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.redis = redis
@@ -86,8 +89,11 @@ class RateLimiter:
                 self._script(
                     keys=[self.log_key, self.pause_key],
                     args=[
-                        limits.per_second, limits.per_minute,
-                        1000 + self.SECOND_MARGIN_MS, 60_000 + self.MINUTE_MARGIN_MS, member,
+                        limits.per_second,
+                        limits.per_minute,
+                        1000 + self.SECOND_MARGIN_MS,
+                        60_000 + self.MINUTE_MARGIN_MS,
+                        member,
                     ],
                 )
             )

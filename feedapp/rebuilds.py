@@ -49,9 +49,16 @@ def request_build(svc: Services, code: str, *, reason: str = "", force: bool = F
     if not redis.set(queued_key, job_id, nx=True, ex=QUEUED_TTL):
         return "already-queued"
     queue(redis).enqueue(
-        JOB_FUNC, code, force, job_id=job_id, description=f"build feed of {code} ({reason})",
-        job_timeout=JOB_TIMEOUT, result_ttl=86400, failure_ttl=7 * 86400,
-        retry=Retry(max=2, interval=[60, 300]), meta={"store": code, "reason": reason},
+        JOB_FUNC,
+        code,
+        force,
+        job_id=job_id,
+        description=f"build feed of {code} ({reason})",
+        job_timeout=JOB_TIMEOUT,
+        result_ttl=86400,
+        failure_ttl=7 * 86400,
+        retry=Retry(max=2, interval=[60, 300]),
+        meta={"store": code, "reason": reason},
     )
     log.info("store=%s build queued as %s (%s)", code, job_id, reason or "request")
     return "queued"
@@ -118,21 +125,25 @@ def job_meta(svc: Services, code: str) -> dict[str, object]:
     """The running or queued job of a store (id, status, enqueued time), if any."""
     job_id = svc.redis.get(_keys(svc, code)[1])
     ids = [job_id.decode()] if job_id else []
-    ids += [j for j in StartedJobRegistry(QUEUE, connection=svc.redis).get_job_ids()
-            if j.startswith(f"build-{code}-")]
+    ids += [
+        j
+        for j in StartedJobRegistry(QUEUE, connection=svc.redis).get_job_ids()
+        if j.startswith(f"build-{code}-")
+    ]
     for jid in ids:
         try:
             job = Job.fetch(jid, connection=svc.redis)
-        except Exception:  # noqa: BLE001 - a job deleted meanwhile is simply absent
+        except Exception:  # noqa: BLE001, S112 - a job deleted meanwhile is simply absent
             continue
-        return {"job_id": jid, "status": str(job.get_status()),
-                "enqueued_at": job.enqueued_at.timestamp() if job.enqueued_at else None}
+        return {
+            "job_id": jid,
+            "status": str(job.get_status()),
+            "enqueued_at": job.enqueued_at.timestamp() if job.enqueued_at else None,
+        }
     return {}
 
 
-def run_with_lock(
-    svc: Services, code: str, build: Callable[[], object]
-) -> object | None:
+def run_with_lock(svc: Services, code: str, build: Callable[[], object]) -> object | None:
     """Run a build under the store's lock; None (and a follow-up later) if one is running."""
     with build_lock(svc, code) as acquired:
         if not acquired:

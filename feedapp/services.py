@@ -34,7 +34,9 @@ class Services:
         if self._redis is not None:
             return self._redis
         return Redis.from_url(
-            str(self.settings["REDIS_URL"]), socket_timeout=10, socket_connect_timeout=5,
+            str(self.settings["REDIS_URL"]),
+            socket_timeout=10,
+            socket_connect_timeout=5,
             health_check_interval=30,
         )
 
@@ -42,7 +44,8 @@ class Services:
     def registry(self) -> StoreRegistry:
         """The store registry, with tokens encrypted under TOKEN_KEYS."""
         return StoreRegistry(
-            self.redis, make_fernet(str(self.settings["TOKEN_KEYS"])),
+            self.redis,
+            make_fernet(str(self.settings["TOKEN_KEYS"])),
             prefix=str(self.settings.get("KEY_PREFIX", "feedapp:")),
         )
 

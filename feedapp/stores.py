@@ -46,8 +46,8 @@ def make_fernet(token_keys: str) -> MultiFernet:
         return MultiFernet([Fernet(k.encode()) for k in keys])
     except ValueError as exc:
         raise TokenKeyError(
-            "TOKEN_KEYS holds a malformed key; generate one with "
-            "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
+            "TOKEN_KEYS holds a malformed key; generate one with `python -c 'from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
         ) from exc
 
 
@@ -118,8 +118,10 @@ class StoreRegistry:
     # -- reading ----------------------------------------------------------------------------
     def codes(self) -> list[str]:
         """Every store code with a record, sorted."""
-        return sorted(c.decode() if isinstance(c, bytes) else c for c in
-                      self.redis.smembers(self._index_key()))
+        return sorted(
+            c.decode() if isinstance(c, bytes) else c
+            for c in self.redis.smembers(self._index_key())
+        )
 
     def __iter__(self) -> Iterator[Store]:
         for code in self.codes():
@@ -207,7 +209,11 @@ class StoreRegistry:
     def mark_uninstalled(self, code: str, reason: str) -> Store:
         """Record that the merchant removed the app; the feed URL stops serving (410)."""
         store = self.get(code)
-        store.state, store.uninstalled_at, store.uninstall_reason = "uninstalled", time.time(), reason
+        store.state, store.uninstalled_at, store.uninstall_reason = (
+            "uninstalled",
+            time.time(),
+            reason,
+        )
         store.access_token = store.refresh_token = ""
         return self.save(store)
 

@@ -1,18 +1,21 @@
-"""Google's product taxonomy, so categories are sent as official ids and merchants can pick them."""
+"""Google's taxonomy and the store's category tree: official category ids and readable types."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from feedapp.options import FeedOptions
+from feedapp.textclean import clean_id, clean_text, cut_at_word
 
 TAXONOMY_FILE = Path(__file__).resolve().parent / "data" / "taxonomy-with-ids.en-US.txt"
 APPAREL = 166
 SIZED = (1604, 187)  # Clothing, Shoes: Google also wants a size below these.
 
 _LINE = re.compile(r"^\s*(\d{1,9})\s*-\s*(.+?)\s*$")
-_LEVEL_SPLIT = re.compile(r"\s*>\s*")
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class _Taxonomy:
 
 
 def _fold_path(path: str) -> str:
-    return " > ".join(_LEVEL_SPLIT.split(path.strip())).casefold()
+    return " > ".join(" ".join(level.split()) for level in path.split(">")).casefold()
 
 
 @lru_cache(maxsize=1)
@@ -93,3 +96,64 @@ def is_apparel(category_id: object) -> bool:
 def needs_size(category_id: object) -> bool:
     """Whether Google also wants a size for this category (clothing 1604, shoes 187 and below)."""
     return _within(category_id, SIZED)
+
+
+class CatalogContext:
+    """The store's category tree, indexed once per build so each product's paths are cheap."""
+
+    def __init__(self, categories: Iterable[Mapping[str, object]] = ()) -> None:
+        self._tree: dict[str, tuple[str, str | None]] = {}
+        self._paths: dict[str, tuple[str, ...]] = {}
+        for raw in categories:
+            inner = raw.get("category") if isinstance(raw, Mapping) else None
+            category = inner if isinstance(inner, Mapping) else raw
+            key = clean_id(category.get("id")) if isinstance(category, Mapping) else None
+            if key is not None:
+                name, parent = clean_text(category.get("name")), category.get("parent_id")
+                self._tree[key] = (name, clean_id(parent))
+
+    def path(self, category_id: object) -> tuple[str, ...]:
+        """Category names from the root down to this one; () when the store does not know it."""
+        key = clean_id(category_id)
+        if key is None:
+            return ()
+        if key not in self._paths:
+            names: list[str] = []
+            current: str | None = key
+            while current in self._tree and len(names) < 50:  # a loop in bad data ends here
+                name, current = self._tree[current]
+                names.append(name)
+            self._paths[key] = tuple(n for n in reversed(names) if n)
+        return self._paths[key]
+
+    def product_type(self, categories: list[Mapping[str, object]], limit: int = 750) -> str:
+        """The first category's path, "Parent > Child", for product_type."""
+        if not categories:
+            return ""
+        first = categories[0]
+        names = self.path(first.get("id")) or (clean_text(first.get("name")),)
+        return cut_at_word(" > ".join(n for n in names if n), limit)
+
+    def google_category(
+        self, own: Iterable[object], categories: list[Mapping[str, object]], options: FeedOptions
+    ) -> tuple[int | None, str]:
+        """The product's own Google category id, else the merchant's map, else their default.
+
+        Mapped categories are tried deepest first. Also returns the product's own value when it is
+        not in the taxonomy, so the merchant can be told.
+        """
+        unknown = ""
+        for value in own:
+            text = clean_text(value)
+            found = lookup(text) if text else None
+            if found:
+                return found[0], ""
+            unknown = unknown or text
+        ids = [clean_id(c.get("id")) for c in categories]
+        ids.sort(key=lambda c: -len(self.path(c)))
+        choices = [options.category_map.get(c) for c in ids if c is not None]
+        for choice in [*choices, options.default_google_category]:
+            found = lookup(choice) if choice else None
+            if found:
+                return found[0], unknown
+        return None, unknown

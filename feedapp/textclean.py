@@ -4,30 +4,37 @@ from __future__ import annotations
 
 import html
 import re
+from decimal import Decimal
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
 
+from feedapp.currency import parse_decimal
+
 # XML 1.0 forbids C0 controls (but tab, LF, CR), lone surrogates, U+FFFE and U+FFFF; it discourages
 # DEL, the C1 controls (but NEL) and the other noncharacters. None of them belong in a feed.
-_NONCHARACTERS = "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(17))
+_NONCHARACTERS = "".join(
+    f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(17)
+)
 _XML_UNSAFE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS + "]"
 )
 _SPACES = re.compile(r"\s+")
+_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 _TRAILING_JOINERS = " ,;:-–—/|·"
 _DROPPED_TAGS = ("script", "style", "noscript", "template", "head", "title", "iframe", "object")
-_BLOCK_TAGS = (
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
-    "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
-)  # fmt: skip
+_BLOCK_TAGS = tuple(
+    "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
+    "header hr li main nav ol p pre section table td th tr ul".split()
+)
 #: Longest HTML we parse; a description's text is cut to 5000 characters anyway.
 _MAX_HTML = 500_000
+#: huge_tree lifts libxml2's nesting limit (256) that would silently drop deeper text; the input
+#: is already capped above, and the HTML parser expands no custom entities.
 _HTML_PARSER = lxml_html.HTMLParser(
-    encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True
+    encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=True
 )
 
 _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -35,6 +42,18 @@ _HOST = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?$|^\[[0-9a-f:.]+\]$")
 _PATH_SAFE = "/!$&'()*+,;=:@%"
 _QUERY_SAFE = _PATH_SAFE + "?"
 MAX_URL = 2000
+
+_SEPARATORS = r"[\s\-–—|:,;/·]*"
+_LEADING_SLOT = re.compile(r"^(?:\s*\x00" + _SEPARATORS + ")+")
+_SLOT = re.compile(_SEPARATORS + "\x00")
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
+_PLACEHOLDER = re.compile(r"\{(name|options|brand)\}")
+_NOT_WORD = re.compile(r"[\W_]+")
+_PLACEHOLDER_BRANDS = frozenset(
+    "na nd none null nil generic generico genérico generica genérica nobrand sinmarca semmarca "
+    "nomarca unbranded unknown noaplica notapplicable desconocida desconocido other otro otra "
+    "varios".split()
+) | {""}
 
 
 def strip_unsafe(text: str) -> str:
@@ -51,6 +70,19 @@ def clean_text(value: object) -> str:
     if not isinstance(value, str):
         return ""
     return _SPACES.sub(" ", _XML_UNSAFE.sub("", value)).strip()
+
+
+def clean_id(value: object, limit: int = 24) -> str | None:
+    """An API id (number or text) as short plain text fit for a stable Google id, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        text = str(value) if 0 <= value < 10**limit else ""
+    elif isinstance(value, float):
+        text = str(int(value)) if value.is_integer() and 0 <= value < 1e15 else ""
+    else:
+        text = value.strip() if isinstance(value, str) else ""
+    return text if len(text) <= limit and _ID.match(text) else None
 
 
 def html_to_text(value: object) -> str:
@@ -73,9 +105,9 @@ def _markup_text(markup: str) -> str:
     if root is None:
         return ""
     etree.strip_elements(root, *_DROPPED_TAGS, with_tail=False)
-    for element in root.iter(*_BLOCK_TAGS):
-        element.text = " " + element.text if element.text else " "
-        element.tail = " " + element.tail if element.tail else " "
+    for element in root.iter(*_BLOCK_TAGS):  # libxml2 may have decoded &#1; into a control char
+        element.text = " " + _XML_UNSAFE.sub("", element.text) if element.text else " "
+        element.tail = " " + _XML_UNSAFE.sub("", element.tail) if element.tail else " "
     return etree.tostring(root, method="text", encoding="unicode")
 
 
@@ -118,20 +150,58 @@ def clean_url(value: object) -> str | None:
 
 @lru_cache(maxsize=256)
 def _clean_netloc(netloc: str) -> str | None:
-    if "@" in netloc or not netloc:
-        return None
-    host, colon, port = netloc.rpartition(":") if not netloc.endswith("]") else (netloc, "", "")
-    if not colon:
-        host, port = netloc, ""
-    elif "]" in port or (port and not (port.isascii() and port.isdigit() and int(port) < 65536)):
+    """Lower-case (punycode) host and optional port; None for credentials or a bad host."""
+    host, port = netloc, ""
+    if ":" in netloc and not netloc.endswith("]"):
+        host, _, port = netloc.rpartition(":")
+    if port and not (port.isascii() and port.isdigit() and len(port) <= 5 and int(port) < 65536):
         return None
     try:
         host = host.encode("idna").decode("ascii").lower()
     except UnicodeError:
         return None
-    if not _HOST.match(host):
+    if "@" in netloc or not _HOST.match(host):
         return None
     return f"{host}:{port}" if port else host
+
+
+@lru_cache(maxsize=64)
+def site_root(url: str) -> tuple[str, str] | None:
+    """A store URL (scheme optional) as its clean root without trailing slash, and its query."""
+    text = clean_text(url)
+    clean = clean_url(text if "://" in text else "https://" + text) if text else None
+    if clean is None:
+        return None
+    root, _, query = clean.partition("#")[0].partition("?")
+    return root.rstrip("/"), query
+
+
+def page_url(root: str, query: str, path: str, params: list[tuple[str, str]]) -> str:
+    """``root/path`` with the path percent-encoded and ``params`` added to the query unless set."""
+    present = {pair.partition("=")[0] for pair in query.split("&")} if query else set()
+    added = "&".join(f"{k}={quote(v, safe='')}" for k, v in params if v and k not in present)
+    query = "&".join(part for part in (query, added) if part)
+    return f"{root}/{encode_path(path.strip('/'))}" + (f"?{query}" if query else "")
+
+
+def image_urls(images: object) -> tuple[list[str], list[str]]:
+    """A product's image URLs by position, cleaned and without repeats, and the unusable ones."""
+    entries = [img for img in images if isinstance(img, dict)] if isinstance(images, list) else []
+    entries.sort(key=_position)
+    urls: list[str] = []
+    bad: list[str] = []
+    for entry in entries:
+        url = clean_url(entry.get("url"))
+        if url is None:
+            bad.append(clean_text(entry.get("url")) or "—")
+        elif url not in urls:
+            urls.append(url)
+    return urls, bad
+
+
+def _position(image: dict[str, object]) -> tuple[int, Decimal]:
+    position = parse_decimal(image.get("position"))
+    return (0, position) if position is not None else (1, Decimal(0))
 
 
 def encode_path(path: str) -> str:
@@ -142,3 +212,27 @@ def encode_path(path: str) -> str:
 def encode_query(query: str) -> str:
     """Percent-encode what a query or fragment may not hold, keeping existing %XX escapes."""
     return quote(_LONE_PERCENT.sub("%25", query), safe=_QUERY_SAFE)
+
+
+def render_title(pattern: str, name: str, options: str, brand: str, limit: int) -> tuple[str, bool]:
+    """The merchant's title pattern filled in and cut to ``limit``; True when it had to be cut."""
+    title = _render(pattern, name, options, brand) or name
+    if len(title) <= limit:
+        return title, False
+    budget = len(name) - (len(title) - limit)
+    if budget >= 30:  # shorten the name first, so the variant's options stay in view
+        title = _render(pattern, cut_at_word(name, budget), options, brand) or name
+    return cut_at_word(title, limit), True
+
+
+def _render(pattern: str, name: str, options: str, brand: str) -> str:
+    """Fill the placeholders; an empty one vanishes together with its separator."""
+    values = {"name": name, "options": options, "brand": brand}
+    rendered = _PLACEHOLDER.sub(lambda m: values[m.group(1)] or "\x00", strip_unsafe(pattern))
+    rendered = _SLOT.sub("", _LEADING_SLOT.sub("", rendered))
+    return _SPACES.sub(" ", _EMPTY_BRACKETS.sub("", rendered)).strip()
+
+
+def is_placeholder_brand(brand: str) -> bool:
+    """Whether a brand is a stand-in ("N/A", "Genérico", "-") that Google rejects."""
+    return _NOT_WORD.sub("", brand.casefold()) in _PLACEHOLDER_BRANDS

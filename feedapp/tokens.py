@@ -73,8 +73,11 @@ class OAuthClient:
         try:
             return dict(
                 session.fetch_token(
-                    self.token_url, code=code, client_secret=self.client_secret,
-                    include_client_id=True, timeout=TOKEN_TIMEOUT,
+                    self.token_url,
+                    code=code,
+                    client_secret=self.client_secret,
+                    include_client_id=True,
+                    timeout=TOKEN_TIMEOUT,
                 )
             )
         except OAuth2Error as exc:
@@ -89,8 +92,11 @@ class OAuthClient:
         session = OAuth2Session(self.client_id)
         return dict(
             session.refresh_token(
-                self.token_url, refresh_token=refresh_token, client_id=self.client_id,
-                client_secret=self.client_secret, timeout=TOKEN_TIMEOUT,
+                self.token_url,
+                refresh_token=refresh_token,
+                client_id=self.client_id,
+                client_secret=self.client_secret,
+                timeout=TOKEN_TIMEOUT,
             )
         )
 

@@ -72,10 +72,19 @@ def store(registry: StoreRegistry) -> Store:
     """One installed store with tokens, as an install would leave it."""
     return registry.save(
         Store(
-            code="teststore", name="Test Store", url="https://teststore.example.com",
-            currency="CLP", country="CL", timezone="America/Santiago", weight_unit="kg",
-            languages=["es", "en"], default_language="es", scopes="read_products read_store",
-            access_token="access-123", refresh_token="refresh-456", hooks_token="hooks-789",
+            code="teststore",
+            name="Test Store",
+            url="https://teststore.example.com",
+            currency="CLP",
+            country="CL",
+            timezone="America/Santiago",
+            weight_unit="kg",
+            languages=["es", "en"],
+            default_language="es",
+            scopes="read_products read_store",
+            access_token="access-123",
+            refresh_token="refresh-456",
+            hooks_token="hooks-789",
             token_expires_at=4102444800.0,
         )
     )

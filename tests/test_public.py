@@ -7,10 +7,16 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from werkzeug.http import http_date, parse_date
+from werkzeug.test import TestResponse
 
 from feedapp import create_app, public
 from feedapp.stores import OLD_FEED_TOKEN_GRACE, Store, StoreRegistry, feed_token_hash
@@ -30,22 +36,38 @@ def publish_feed(feeds_dir: str, code: str, count: int = 300, build_id: str = "b
     channel = Channel.for_store("Test Store", "https://teststore.example.com")
     with FeedWriter(feeds_dir, code, build_id, channel=channel) as writer:
         for n in range(count):
-            writer.write(Item(f"sku-{n}", (("id", f"sku-{n}"), ("title", f"Product {n} ñ"),
-                                           ("price", f"{1000 + n} CLP"))))
+            writer.write(
+                Item(
+                    f"sku-{n}",
+                    (("id", f"sku-{n}"), ("title", f"Product {n} ñ"), ("price", f"{1000 + n} CLP")),
+                )
+            )
     publish(feeds_dir, code, writer.path, count)
     return Path(feeds_dir) / code
 
 
-@pytest.fixture
-def app(app):  # noqa: ANN001, ANN201
-    """The conftest app with the public blueprint, until create_app registers it itself."""
-    if "public" not in app.blueprints:
-        app.register_blueprint(public.bp)
+class BufferedClient(FlaskClient):
+    """Reads each response whole and closes it, as a WSGI server does, so no file stays open."""
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
+def with_public(app: Flask) -> Flask:
+    """The app with a buffered test client."""
+    app.test_client_class = BufferedClient
     return app
 
 
 @pytest.fixture
-def folder(app, store: Store) -> Path:  # noqa: ANN001
+def app(app: Flask) -> Flask:
+    """The conftest app, ready for feed fetches."""
+    return with_public(app)
+
+
+@pytest.fixture
+def folder(app: Flask, store: Store) -> Path:
     """The test store with a published feed."""
     return publish_feed(app.config["FEEDS_DIR"], store.code)
 
@@ -75,8 +97,15 @@ def test_head_has_the_same_headers_and_no_body(client, store, folder) -> None:
     assert head.status_code == 200
     assert head.data == b""
     assert head.headers["Content-Length"] == str((folder / "feed.xml").stat().st_size)
-    for name in ("Content-Type", "ETag", "Last-Modified", "Cache-Control", "Accept-Ranges",
-                 "Vary", "X-Robots-Tag"):
+    for name in (
+        "Content-Type",
+        "ETag",
+        "Last-Modified",
+        "Cache-Control",
+        "Accept-Ranges",
+        "Vary",
+        "X-Robots-Tag",
+    ):
         assert head.headers[name] == got.headers[name], name
 
 
@@ -128,8 +157,9 @@ def test_gzip_when_the_client_accepts_it(client, store, folder) -> None:
     assert gzip.decompress(resp.data) == (folder / "feed.xml").read_bytes()
     assert resp.headers["ETag"] != plain.headers["ETag"]
     # A validator of one representation never revalidates the other.
-    cross = client.get(url(store), headers={"Accept-Encoding": "gzip",
-                                            "If-None-Match": plain.headers["ETag"]})
+    cross = client.get(
+        url(store), headers={"Accept-Encoding": "gzip", "If-None-Match": plain.headers["ETag"]}
+    )
     assert cross.status_code == 200
     ranged = client.get(url(store), headers={"Accept-Encoding": "gzip", "Range": "bytes=0-1"})
     assert ranged.status_code == 206 and ranged.data == b"\x1f\x8b"
@@ -161,14 +191,13 @@ def test_unknown_token_is_404(client, folder, suffix) -> None:
     assert resp.mimetype == "text/plain"
 
 
-@pytest.mark.parametrize("token", ["short", "x" * 129, "bad*token.with.dots", "%00" * 20])
-def test_garbage_token_is_404_without_asking_redis(config, token) -> None:
-    unreachable = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
-    app = create_app(config, redis=unreachable)
-    if "public" not in app.blueprints:
-        app.register_blueprint(public.bp)
-    client = app.test_client()
-    assert client.get(f"/feeds/{token}.xml").status_code == 404
+def test_garbage_token_is_404_without_asking_redis(config) -> None:
+    unreachable = Redis(
+        host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
+    )
+    client = with_public(create_app(config, redis=unreachable)).test_client()
+    for token in ("short", "x" * 129, "bad*token.with.dots", "%00" * 20):
+        assert client.get(f"/feeds/{token}.xml").status_code == 404, token
     # A well-shaped token does reach Redis, which is down here: a retryable 503, not a 500.
     down = client.get(f"/feeds/{'A' * 43}.xml")
     assert down.status_code == 503 and down.headers["Retry-After"]
@@ -226,10 +255,17 @@ def test_basic_auth_when_the_store_sets_credentials(client, registry, store, fol
 def test_offload_to_the_proxy(app, client, store, folder) -> None:
     app.config["FEED_SENDFILE_HEADER"] = "X-Accel-Redirect"
     direct = {"ETag": None}
-    cases = [(".xml", {}, "feed.xml", "application/xml; charset=utf-8", None),
-             (".xml", {"Accept-Encoding": "gzip"}, "feed.xml.gz",
-              "application/xml; charset=utf-8", "gzip"),
-             (".xml.gz", {}, "feed.xml.gz", "application/gzip", None)]
+    cases = [
+        (".xml", {}, "feed.xml", "application/xml; charset=utf-8", None),
+        (
+            ".xml",
+            {"Accept-Encoding": "gzip"},
+            "feed.xml.gz",
+            "application/xml; charset=utf-8",
+            "gzip",
+        ),
+        (".xml.gz", {}, "feed.xml.gz", "application/gzip", None),
+    ]
     for suffix, headers, name, ctype, encoding in cases:
         resp = client.get(url(store, suffix), headers=headers)
         assert resp.status_code == 200
@@ -237,7 +273,9 @@ def test_offload_to_the_proxy(app, client, store, folder) -> None:
         internal = resp.headers["X-Accel-Redirect"]
         assert internal == f"{public.PROTECTED_PREFIX}/{store.code}/{name}"
         # The proxy mounts the feeds volume at the prefix: the path names the real file.
-        served = Path(app.config["FEEDS_DIR"]) / internal.removeprefix(public.PROTECTED_PREFIX + "/")
+        served = Path(app.config["FEEDS_DIR"]) / internal.removeprefix(
+            public.PROTECTED_PREFIX + "/"
+        )
         assert served.read_bytes() == (folder / name).read_bytes()
         assert resp.headers["Content-Type"] == ctype
         assert resp.headers.get("Content-Encoding") == encoding

@@ -42,8 +42,9 @@ def build_feed(store_code: str, force: bool = False) -> dict[str, object] | None
 
     try:
         result = rebuilds.run_with_lock(
-            svc, store_code, lambda: builder.build_feed(svc, store_code, force=force,
-                                                        progress=progress)
+            svc,
+            store_code,
+            lambda: builder.build_feed(svc, store_code, force=force, progress=progress),
         )
     except (StoreRevoked, FeedRefused) as exc:
         log.warning("store=%s build refused: %s", store_code, exc)
@@ -61,4 +62,6 @@ def run_worker(settings: Mapping[str, object], *, burst: bool = False) -> None:
     )
     svc = Services(settings)
     worker = Worker([rebuilds.queue(svc.redis)], connection=svc.redis)
-    worker.work(with_scheduler=True, burst=burst, logging_level=str(settings.get("LOG_LEVEL", "INFO")))
+    worker.work(
+        with_scheduler=True, burst=burst, logging_level=str(settings.get("LOG_LEVEL", "INFO"))
+    )

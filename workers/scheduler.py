@@ -20,7 +20,10 @@ TICK_SECONDS = 60
 def is_due(status: dict, frequency_hours: int, now: float) -> bool:
     """A store is due when its last good feed is older than its frequency (and not backing off)."""
     build, last_good = status.get("build") or {}, status.get("last_good") or {}
-    if build.get("state") == "failed" and now - float(build.get("finished_at") or 0) < FAILED_BACKOFF:
+    if (
+        build.get("state") == "failed"
+        and now - float(build.get("finished_at") or 0) < FAILED_BACKOFF
+    ):
         return False
     last = float(last_good.get("finished_at") or 0)
     return now - last >= frequency_hours * 3600
@@ -33,8 +36,11 @@ def recover_stale(svc: Services, code: str, status: dict, now: float) -> bool:
         return False
     if now - float(build.get("started_at") or now) < rebuilds.LOCK_TTL:
         return False
-    build.update(state="failed", finished_at=now,
-                 error=f"Store '{code}': the worker running the build stopped; building again.")
+    build.update(
+        state="failed",
+        finished_at=now,
+        error=f"Store '{code}': the worker running the build stopped; building again.",
+    )
     svc.registry.set_json(code, "build", build)
     log.warning("store=%s build abandoned by its worker; queueing again", code)
     return True
@@ -78,8 +84,14 @@ def run_scheduler(settings: Mapping[str, object]) -> None:
     svc = Services(settings)
     scheduler = BlockingScheduler(timezone="UTC")
     scheduler.add_job(
-        tick, "interval", args=[svc], seconds=TICK_SECONDS, id="enqueue-due-feeds",
-        coalesce=True, misfire_grace_time=5 * TICK_SECONDS, max_instances=1,
+        tick,
+        "interval",
+        args=[svc],
+        seconds=TICK_SECONDS,
+        id="enqueue-due-feeds",
+        coalesce=True,
+        misfire_grace_time=5 * TICK_SECONDS,
+        max_instances=1,
         next_run_time=_now(),
     )
     log.info("scheduler started: checking for due feeds every %ds", TICK_SECONDS)

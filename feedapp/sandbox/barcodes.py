@@ -10,10 +10,9 @@ _LENGTHS: tuple[tuple[int, float], ...] = ((13, 0.7), (12, 0.2), (8, 0.1))
 
 def gs1_check_digit(body: str) -> str:
     """The GS1 mod-10 check digit for the digits before it (weights 3,1,3,... from the right)."""
-    total = 0
-    for position, char in enumerate(reversed(body)):
-        total += int(char) * (3 if position % 2 == 0 else 1)
-    return str((10 - total % 10) % 10)
+    backwards = body[::-1]
+    total = 3 * sum(map(int, backwards[0::2])) + sum(map(int, backwards[1::2]))
+    return str(-total % 10)
 
 
 def is_valid_gtin(code: str | None) -> bool:
@@ -33,7 +32,8 @@ def valid_gtin(rng: random.Random) -> str:
             break
         pick -= share
     prefix = "780" if length == 13 else ""  # 780 is GS1 Chile
-    body = prefix + "".join(rng.choices("0123456789", k=length - 1 - len(prefix)))
+    digits = length - 1 - len(prefix)
+    body = prefix + str(int(rng.random() * 10**digits)).zfill(digits)
     return body + gs1_check_digit(body)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+import gc
 import random
 import time
 import unicodedata
@@ -10,35 +10,28 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from feedapp.sandbox.barcodes import draw_barcode
+from feedapp.sandbox.draws import below, pick
 from feedapp.sandbox.mess import apply_mess
+from feedapp.sandbox.variants import build_variants, money
 from feedapp.sandbox.vocabulary import (
     ADJECTIVES,
     BRAND_PLACEHOLDERS,
     BRANDS,
     CARE,
     CATEGORIES,
-    COLORS,
     FAMILIES,
     MATERIALS,
     ORIGINS,
-    SIZES,
-    TALLAS,
     Family,
 )
 
 BASE_PRODUCT_ID = 100_000
-BASE_VARIANT_ID = 5_000_000
 BASE_IMAGE_ID = 20_000_000
 BASE_CATEGORY_ID = 30_000
-MAX_VARIANTS = 20
 _EPOCH = 1_672_531_200  # 2023-01-01 00:00 UTC
 _VARIANT_SHARE = 0.54  # of families that have options, so ~40% of all products
 _MESSY_SHARE = 0.05
 _TRANSLATED_SHARE = 0.35
-#: CLP -> other currencies, roughly; zero-decimal currencies keep integer prices.
-_RATES = {"CLP": 1.0, "COP": 4.4, "USD": 1 / 950, "EUR": 1 / 1030, "MXN": 1 / 52, "BRL": 1 / 170,
-          "PEN": 1 / 250, "ARS": 1.1}
-_ZERO_DECIMAL = frozenset({"CLP", "COP", "PYG", "JPY", "KRW"})
 
 
 class GeneratedProduct(NamedTuple):
@@ -67,8 +60,12 @@ def generate_categories() -> list[dict]:
     """The category tree every sandbox store shares (parents first), as categories.json shows it."""
     ids = {slug: BASE_CATEGORY_ID + pos * 7 for pos, (slug, _, _) in enumerate(CATEGORIES)}
     return [
-        {"id": ids[slug], "name": name, "parent_id": ids[parent] if parent else None,
-         "permalink": slug}
+        {
+            "id": ids[slug],
+            "name": name,
+            "parent_id": ids[parent] if parent else None,
+            "permalink": slug,
+        }
         for slug, name, parent in CATEGORIES
     ]
 
@@ -78,9 +75,16 @@ def generate_catalogue(
 ) -> tuple[list[dict], list[dict]]:
     """A whole store: `count` products (without the {"product": ...} wrapper) and the categories."""
     categories = generate_categories()
-    products = [
-        generate_product(i, seed, store_code, currency, categories).product for i in range(count)
-    ]
+    collecting = gc.isenabled()
+    gc.disable()  # the cyclic GC rescans the growing list again and again: twice as slow with it
+    try:
+        products = [
+            generate_product(i, seed, store_code, currency, categories).product
+            for i in range(count)
+        ]
+    finally:
+        if collecting:
+            gc.enable()
     return products, categories
 
 
@@ -94,21 +98,21 @@ def generate_product(
     """The index-th product of a seeded store; the same arguments always give the same product."""
     rng = random.Random(seed * 1_000_003 + index)
     by_slug = {c["permalink"]: c for c in categories or generate_categories()}
-    family = FAMILIES[rng.randrange(len(FAMILIES))]
-    adjective = ADJECTIVES[rng.randrange(len(ADJECTIVES))]
+    family = FAMILIES[below(rng, len(FAMILIES))]
+    adjective = ADJECTIVES[below(rng, len(ADJECTIVES))]
     material = MATERIALS[rng.choice(family.materials)] if family.materials else None
     name_es, name_en = _names(family, adjective, material)
-    permalink = f"{_slug(name_es)}-{index + 1}"
+    permalink = f"{slug(name_es)}-{index + 1}"
     pid = product_id(index)
 
-    base = rng.randrange(family.low, family.high + 1, 1000)
+    base = family.low + 1000 * below(rng, (family.high - family.low) // 1000 + 1)
     sale_ratio = rng.uniform(1.1, 1.5) if rng.random() < 0.15 else None
-    kind = _pick(rng, (("physical", 0.95), ("digital", 0.04), ("gift_card", 0.01)))
+    kind = pick(rng, (("physical", 0.95), ("digital", 0.04), ("gift_card", 0.01)))
     unlimited = rng.random() < 0.2
-    stock = 0 if unlimited or rng.random() < 0.1 else rng.randrange(1, 200)
+    stock = 0 if unlimited or rng.random() < 0.1 else 1 + below(rng, 199)
     sku = f"{family.code}-{index + 1:05d}" if rng.random() < 0.92 else ""
-    created = _EPOCH + index * 600 + rng.randrange(600)
-    updated = created + rng.randrange(180 * 86400)
+    created = _EPOCH + index * 600 + below(rng, 600)
+    updated = created + below(rng, 180 * 86400)
     images = _images(rng, index, store_code, permalink, updated)
 
     description_es, description_en, meta_es, meta_en = _descriptions(rng, family, name_es, name_en)
@@ -121,9 +125,9 @@ def generate_product(
         "meta_description": meta_es,
         "type": kind,
         "days_to_expire": 365 if kind == "gift_card" else None,
-        "price": _money(base, currency),
+        "price": money(base, currency),
         "discount": "0.0",
-        "compare_at_price": _money(round(base * sale_ratio), currency) if sale_ratio else None,
+        "compare_at_price": money(round(base * sale_ratio), currency) if sale_ratio else None,
         "cost_per_item": None,
         "weight": round(rng.uniform(0.1, 5.0), 2) if kind == "physical" else 0.0,
         "stock": stock,
@@ -139,90 +143,97 @@ def generate_product(
         "featured": rng.random() < 0.05,
         "reviews_enabled": True,
         "quotable": False,
-        "status": _pick(rng, (("available", 0.8), ("not-available", 0.12), ("disabled", 0.08))),
+        "status": pick(rng, (("available", 0.8), ("not-available", 0.12), ("disabled", 0.08))),
         "package_format": "box",
-        "length": float(rng.randrange(5, 60)),
-        "width": float(rng.randrange(5, 40)),
-        "height": float(rng.randrange(2, 30)),
+        "length": float(5 + below(rng, 55)),
+        "width": float(5 + below(rng, 35)),
+        "height": float(2 + below(rng, 28)),
         "diameter": 0.0,
         "permalink": permalink,
-        "created_at": _timestamp(created),
-        "updated_at": _timestamp(updated),
+        "created_at": timestamp(created),
+        "updated_at": timestamp(updated),
         "categories": _categories(rng, family, by_slug, sale_ratio is not None),
         "images": images,
         "variants": [],
         "digital_products": [],
     }
     if family.options and kind == "physical" and rng.random() < _VARIANT_SHARE:
-        variants = _variants(rng, index, family, base, sale_ratio, images, sku, currency, unlimited)
+        variants = build_variants(
+            rng, index, family, base, sale_ratio, images, sku, currency, unlimited
+        )
         product["variants"] = variants
         product["stock"] = 0 if unlimited else sum(v["stock"] for v in variants)
     if rng.random() < 0.2:
         images.reverse()  # the API does not promise position order
     translation = None
     if rng.random() < _TRANSLATED_SHARE:
-        translation = {"name": name_en, "description": description_en,
-                       "page_title": name_en if product["page_title"] else "",
-                       "meta_description": meta_en}
+        translation = {
+            "name": name_en,
+            "description": description_en,
+            "page_title": name_en if product["page_title"] else "",
+            "meta_description": meta_en,
+        }
     mess = apply_mess(product, rng) if rng.random() < _MESSY_SHARE else ()
     return GeneratedProduct(product, translation, mess)
 
 
-def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
-    roll = rng.random()
-    for value, share in weighted:
-        if roll < share:
-            return value
-        roll -= share
-    return weighted[-1][0]
-
-
-def _names(family: Family, adjective: tuple[str, str, str], material: tuple[str, str] | None
-           ) -> tuple[str, str]:
+def _names(
+    family: Family, adjective: tuple[str, str, str], material: tuple[str, str] | None
+) -> tuple[str, str]:
     es_adjective = adjective[1] if family.feminine else adjective[0]
     if material is None:
         return f"{family.es} {es_adjective}", f"{adjective[2]} {family.en}"
-    return f"{family.es} {es_adjective} de {material[0]}", f"{adjective[2]} {material[1]} {family.en}"
+    es_name = f"{family.es} {es_adjective} de {material[0]}"
+    return es_name, f"{adjective[2]} {material[1]} {family.en}"
 
 
-def _descriptions(rng: random.Random, family: Family, name_es: str, name_en: str
-                  ) -> tuple[str, str, str, str]:
-    care = CARE[rng.randrange(len(CARE))]
-    origin = ORIGINS[rng.randrange(len(ORIGINS))]
+def _descriptions(
+    rng: random.Random, family: Family, name_es: str, name_en: str
+) -> tuple[str, str, str, str]:
+    care = CARE[below(rng, len(CARE))]
+    origin = ORIGINS[below(rng, len(ORIGINS))]
     made = "pensada" if family.feminine else "pensado"
     meta_es = f"{name_es}, {made} para el día a día."
     meta_en = f"{name_en}, made for every day."
-    html_es = (f"<p><strong>{name_es}</strong>, {made} para el día a día.</p>"
-               f"<ul><li>Cuidado: {care[0]}</li><li>Origen: {origin[0]}</li></ul>")
-    html_en = (f"<p><strong>{name_en}</strong>, made for every day.</p>"
-               f"<ul><li>Care: {care[1]}</li><li>Made in {origin[1]}</li></ul>")
+    html_es = (
+        f"<p><strong>{name_es}</strong>, {made} para el día a día.</p>"
+        f"<ul><li>Cuidado: {care[0]}</li><li>Origen: {origin[0]}</li></ul>"
+    )
+    html_en = (
+        f"<p><strong>{name_en}</strong>, made for every day.</p>"
+        f"<ul><li>Care: {care[1]}</li><li>Made in {origin[1]}</li></ul>"
+    )
     return html_es, html_en, meta_es, meta_en
 
 
 def _brand(rng: random.Random) -> str | None:
     roll = rng.random()
     if roll < 0.75:
-        return BRANDS[rng.randrange(len(BRANDS))]
+        return BRANDS[below(rng, len(BRANDS))]
     if roll < 0.87:
         return ""
     if roll < 0.92:
         return None
-    return BRAND_PLACEHOLDERS[rng.randrange(len(BRAND_PLACEHOLDERS))]
+    return BRAND_PLACEHOLDERS[below(rng, len(BRAND_PLACEHOLDERS))]
 
 
-def _images(rng: random.Random, index: int, store_code: str, permalink: str, stamp: int
-            ) -> list[dict]:
+def _images(
+    rng: random.Random, index: int, store_code: str, permalink: str, stamp: int
+) -> list[dict]:
     images = []
     for pos in range(1, rng.randint(1, 6) + 1):
         image_id = BASE_IMAGE_ID + index * 8 + pos
-        url = (f"https://images.jumpseller.com/store/{store_code}/{image_id}/"
-               f"{permalink}-{pos}.jpg?{stamp}")
+        url = (
+            f"https://images.jumpseller.com/store/{store_code}/{image_id}/"
+            f"{permalink}-{pos}.jpg?{stamp}"
+        )
         images.append({"id": image_id, "position": pos, "url": url})
     return images
 
 
-def _categories(rng: random.Random, family: Family, by_slug: dict[str, dict], on_sale: bool
-                ) -> list[dict]:
+def _categories(
+    rng: random.Random, family: Family, by_slug: dict[str, dict], on_sale: bool
+) -> list[dict]:
     own = by_slug[family.category]
     chosen = [dict(own)]
     if own["parent_id"] is not None and rng.random() < 0.3:
@@ -233,69 +244,14 @@ def _categories(rng: random.Random, family: Family, by_slug: dict[str, dict], on
     return chosen
 
 
-def _variants(rng: random.Random, index: int, family: Family, base: int, sale_ratio: float | None,
-              images: list[dict], sku: str, currency: str, unlimited: bool) -> list[dict]:
-    axes = [_option_values(rng, name, family) for name in family.options]
-    variants = []
-    for k, combo in enumerate(itertools.islice(itertools.product(*axes), MAX_VARIANTS)):
-        clp = base + sum(extra for *_, extra in combo)
-        first = combo[0]
-        image = dict(images[first[2] % len(images)]) if images else None
-        options = [
-            {"name": name, "option_type": option_type, "value": value, "custom": custom,
-             "product_option_position": axis, "product_value_position": position}
-            for axis, (name, option_type, position, value, custom, _) in enumerate(combo)
-        ]
-        variants.append({
-            "id": BASE_VARIANT_ID + index * MAX_VARIANTS + k,
-            "price": _money(clp, currency),
-            "sku": f"{sku}-{k + 1}" if sku else "",
-            "barcode": draw_barcode(rng),
-            "stock": 0 if unlimited else rng.randrange(0, 50),
-            "stock_unlimited": unlimited,
-            "stock_threshold": 0,
-            "stock_notification": False,
-            "compare_at_price": _money(round(clp * sale_ratio), currency) if sale_ratio else None,
-            "image": image,
-            "options": options,
-        })
-    return variants
-
-
-def _option_values(rng: random.Random, name: str, family: Family) -> list[tuple]:
-    """(name, option_type, position, value, custom, CLP extra) for each value of one option."""
-    if name == "Color":
-        picks = sorted(rng.sample(range(len(COLORS)), rng.randint(2, 4)))
-        return [(name, "color", p, COLORS[p][0], COLORS[p][2], 0) for p in picks]
-    if name == "Talla":
-        start = rng.randrange(0, 3)
-        values = TALLAS[start:start + rng.randint(3, 4)]
-        return [(name, "option", start + i, v, None, 2000 if v.startswith("XX") else 0)
-                for i, v in enumerate(values)]
-    if name == "Size":
-        sizes = SIZES[family.code]
-        k = rng.randint(min(3, len(sizes)), len(sizes))
-        start = rng.randrange(len(sizes) - k + 1)
-        return [(name, "option", start + i, sizes[start + i], None, i * 3000) for i in range(k)]
-    values = [MATERIALS[m][0] for m in family.materials]
-    return [(name, "option", i, v, None, i * 2000) for i, v in enumerate(values)]
-
-
-def _money(clp: int, currency: str) -> int | float:
-    rate = _RATES.get(currency, _RATES["USD"])
-    if currency == "CLP":
-        return clp
-    if currency in _ZERO_DECIMAL:
-        return max(int(round(clp * rate, -2)) - 10, 90)
-    return round(max(round(clp * rate), 1) - 0.01, 2)
-
-
-def _timestamp(epoch: int) -> str:
+def timestamp(epoch: float) -> str:
+    """Jumpseller-style UTC timestamp text for created_at/updated_at."""
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(epoch))
 
 
 @lru_cache(maxsize=4096)
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """URL-safe lower-case ASCII words joined by dashes, as permalinks are."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     words = "".join(ch.lower() if ch.isalnum() else " " for ch in ascii_text).split()
     return "-".join(words)

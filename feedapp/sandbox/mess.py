@@ -29,7 +29,8 @@ _LONG_TAIL = (
 def apply_mess(product: dict, rng: random.Random) -> tuple[str, ...]:
     """Spoil one or two things in the product, in place; return which kinds were applied."""
     count = 1 if rng.random() < 0.7 else 2
-    kinds = tuple(sorted(rng.sample(MESS_KINDS, count)))
+    # Type-spoiling kinds go last, so a later price_zero cannot undo a price_string.
+    kinds = tuple(sorted(rng.sample(MESS_KINDS, count), key=lambda k: (k in TYPE_MESS, k)))
     for kind in kinds:
         _SPOILERS[kind](product, rng)
     return kinds

@@ -52,6 +52,7 @@ CATEGORIES: tuple[tuple[str, str, str | None], ...] = (
 _APPAREL = "Apparel & Accessories"
 _KITCHEN = "Home & Garden > Kitchen & Dining"
 
+# fmt: off
 FAMILIES: tuple[Family, ...] = (
     Family("POL", "Polera", "T-Shirt", True, "poleras", f"{_APPAREL} > Clothing > Shirts & Tops",
            ("Color", "Talla"), (0, 1), 7990, 24990),
@@ -75,8 +76,8 @@ FAMILIES: tuple[Family, ...] = (
     Family("FLO", "Florero", "Vase", False, "decoracion", "Home & Garden > Decor > Vases",
            ("Material",), (4, 8, 5), 8990, 39990),
     Family("MAN", "Manta", "Blanket", True, "dormitorio",
-           "Home & Garden > Linens & Bedding > Bedding > Blankets", ("Color", "Material"), (3, 0, 1),
-           19990, 79990),
+           "Home & Garden > Linens & Bedding > Bedding > Blankets", ("Color", "Material"),
+           (3, 0, 1), 19990, 79990),
     Family("SIL", "Silla", "Chair", True, "muebles", "Furniture > Chairs", ("Color",), (5, 6),
            39990, 189990),
     Family("AUD", "Audífonos", "Headphones", False, "audio",
@@ -89,13 +90,14 @@ FAMILIES: tuple[Family, ...] = (
            "Health & Beauty > Personal Care > Cosmetics > Skin Care", (), (), 6990, 34990),
     Family("ROM", "Rompecabezas", "Jigsaw Puzzle", False, "juguetes", "Toys & Games > Toys", (),
            (5,), 7990, 29990),
-    Family("CUA", "Cuaderno", "Notebook", False, "oficina", "Office Supplies > General Office Supplies",
-           (), (), 2990, 12990),
+    Family("CUA", "Cuaderno", "Notebook", False, "oficina",
+           "Office Supplies > General Office Supplies", (), (), 2990, 12990),
     Family("ACU", "Set de Acuarelas", "Watercolour Set", False, "arte",
            "Arts & Entertainment > Hobbies & Creative Arts > Arts & Crafts", (), (), 8990, 44990),
     Family("CAF", "Café en Grano", "Coffee Beans", False, "cafe",
            "Food, Beverages & Tobacco > Beverages > Coffee", ("Size",), (), 6990, 24990),
 )
+# fmt: on
 
 #: (masculine, feminine, English)
 ADJECTIVES: tuple[tuple[str, str, str], ...] = (

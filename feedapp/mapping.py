@@ -1,0 +1,354 @@
+"""Jumpseller product -> Google items, with the reason for every item left out or weakened."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from feedapp import taxonomy
+from feedapp.currency import (
+    PriceProblem,
+    format_weight,
+    is_currency_code,
+    offer_prices,
+    parse_decimal,
+)
+from feedapp.gtin import gtin_problem, normalize_gtin
+from feedapp.options import CONDITIONS, FeedOptions
+from feedapp.problems import ERROR, PROBLEM_CODES, Problem
+from feedapp.taxonomy import CatalogContext
+from feedapp.textclean import (
+    MAX_URL,
+    clean_id,
+    clean_text,
+    clean_url,
+    cut_at_word,
+    html_to_text,
+    image_urls,
+    is_placeholder_brand,
+    page_url,
+    render_title,
+    site_root,
+)
+
+KINDS = ("color", "size", "material", "pattern")
+LIMITS = {"title": 150, "description": 5000, "brand": 70, "mpn": 70, "product_type": 750}
+KIND_LIMITS = {"color": 100, "size": 100, "material": 200, "pattern": 100}
+MAX_ADDITIONAL_IMAGES = 10
+_UTM = ("utm_source", "utm_medium", "utm_campaign")
+
+Variant = Mapping[str, object] | None
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """The store facts every item needs: where its pages live, its currency and its units."""
+
+    code: str
+    name: str
+    url: str
+    currency: str
+    weight_unit: str = "kg"
+    country: str = ""
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One offer: the g: attributes to write, in order (a name may repeat)."""
+
+    id: str
+    fields: list[tuple[str, str]]
+
+
+@dataclass(slots=True)
+class MappedProduct:
+    """What one product gave: the items to write and what the merchant should know."""
+
+    items: list[Item] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def map_product(
+    product: Mapping[str, object], store: StoreInfo, options: FeedOptions, catalog: CatalogContext
+) -> MappedProduct:
+    """Google items for one product (one per variant) and the problems found on the way."""
+    return _ProductMapping(_unwrap(product, "product"), store, options, catalog).run()
+
+
+class _ProductMapping:
+    """One product's mapping: what its items share is worked out once, then each item."""
+
+    def __init__(
+        self,
+        data: Mapping[str, object],
+        store: StoreInfo,
+        options: FeedOptions,
+        catalog: CatalogContext,
+    ) -> None:
+        self.data, self.store, self.options, self.catalog = data, store, options, catalog
+        self.pid = clean_id(data.get("id")) or ""
+        self.name = clean_text(data.get("name"))
+        self.problems: list[Problem] = []
+        self.found: list[tuple[str, str]] = []  # the current item's (code, detail)
+        self.item_ids: set[str] = set()  # case-folded, as Google compares them
+        self.attributes: list[tuple[tuple[str | None, ...], str]] = []  # per item: key, label
+
+    def report(
+        self,
+        code: str,
+        detail: object = "",
+        variant_id: str | None = None,
+        item_id: str | None = None,
+    ) -> None:
+        """Record a problem; without ids it is about the whole product."""
+        self.problems.append(
+            Problem(
+                code,
+                PROBLEM_CODES[code],
+                self.pid or cut_at_word(clean_text(self.data.get("id")), 50),
+                variant_id,
+                item_id or self.pid,
+                cut_at_word(self.name, 150),
+                cut_at_word(clean_text(detail), 100),
+            )
+        )
+
+    def run(self) -> MappedProduct:
+        if not self.pid:
+            self.report("id_invalid", self.data.get("id"))
+        elif self._prepare():
+            return MappedProduct(self._items(), self.problems)
+        return MappedProduct([], self.problems)
+
+    def _prepare(self) -> bool:
+        """Work out what every item shares; False (with the reasons recorded) to drop them all."""
+        data, options = self.data, self.options
+        self.status = clean_text(data.get("status")).casefold()
+        if self.status == "disabled":
+            self.report("product_disabled")
+            return False
+        if self.status == "not-available" and not options.include_not_available:
+            self.report("product_not_available")
+            return False
+        self.currency = clean_text(self.store.currency).upper()
+        if not self.name:
+            self.report("title_missing")
+        if not is_currency_code(self.currency):
+            self.report("currency_invalid", self.store.currency)
+        self.link = self._link()
+        if not (self.name and self.link and is_currency_code(self.currency)):
+            return False
+        self.description = html_to_text(data.get("description"))
+        if len(self.description) > LIMITS["description"]:
+            self.description = cut_at_word(self.description, LIMITS["description"])
+            self.report("description_truncated")
+        elif not self.description:
+            self.report("description_missing")
+        self.images, bad_images = image_urls(data.get("images"))
+        for url in bad_images:
+            self.report("image_url_invalid", url)
+        self.bad_image = bad_images[0] if bad_images else ""
+        self.brand = self._brand()
+        categories = [_unwrap(c, "category") for c in _as_list(data.get("categories"))]
+        categories = [c for c in categories if c]
+        own = (data.get("google_product_category"), data.get("google_product_category_text"))
+        self.category_id, unknown = self.catalog.google_category(own, categories, options)
+        if unknown:
+            self.report("google_category_unknown", unknown)
+        self.product_type = self.catalog.product_type(categories, LIMITS["product_type"])
+        self.condition = options.condition if options.condition in CONDITIONS else "new"
+        return True
+
+    def _items(self) -> list[Item]:
+        variants = [v for v in _as_list(self.data.get("variants")) if isinstance(v, Mapping)]
+        items = [item for item in map(self._item, variants or [None]) if item is not None]
+        groups: dict[tuple[str | None, ...], list[str]] = {}
+        for key, label in self.attributes:
+            groups.setdefault(key, []).append(label)
+        clashing = [label for group in groups.values() if len(group) > 1 for label in group]
+        if variants and clashing:
+            self.report("variants_indistinct", ", ".join(dict.fromkeys(clashing)))
+        return items
+
+    def _item(self, variant: Variant) -> Item | None:
+        """The item for one variant (or the product itself), or None with the reasons recorded."""
+        vid, item_id = None, self.pid
+        if variant is not None:
+            vid = clean_id(variant.get("id"))
+            if vid is None:
+                self.report("id_invalid", variant.get("id"))
+                return None
+            item_id = f"{self.pid}-{vid}"
+        if item_id.casefold() in self.item_ids:
+            self.report("id_duplicate", item_id, vid, item_id)
+            return None
+        self.item_ids.add(item_id.casefold())
+        self.found = []
+        attrs, values = self._option_attributes(variant)
+        options_text = " / ".join(values)
+        title, cut = render_title(
+            self.options.title_pattern, self.name, options_text, self.brand or "", LIMITS["title"]
+        )
+        if cut:
+            self.found.append(("title_truncated", ""))
+        availability = self._availability(variant)
+        price, sale_price = self._prices(variant)
+        image, extra = self._item_images(variant)
+        gtin, mpn = self._identifiers(variant)
+        if self.category_id is not None:
+            self._check_apparel(attrs)
+        errors = [f for f in self.found if PROBLEM_CODES[f[0]] == ERROR]
+        for code, detail in errors or self.found:
+            self.report(code, detail, vid, item_id)
+        if errors:
+            return None
+        self.attributes.append((tuple(attrs.get(kind) for kind in KINDS), options_text or title))
+        optional = [
+            ("sale_price", sale_price),
+            ("brand", self.brand),
+            ("gtin", gtin),
+            ("mpn", mpn),
+            ("identifier_exists", "no" if not (gtin or mpn) else None),
+            ("condition", self.condition),
+            ("google_product_category", str(self.category_id) if self.category_id else None),
+            ("product_type", self.product_type),
+            ("item_group_id", self.pid if variant is not None else None),
+            *((kind, attrs.get(kind)) for kind in KINDS),
+            (
+                "shipping_weight",
+                format_weight(self._own(variant, "weight"), self.store.weight_unit),
+            ),
+        ]
+        fields = [
+            ("id", item_id),
+            ("title", title),
+            ("description", self.description or title),
+            ("link", self.link),
+            ("image_link", image),
+        ]
+        fields += [("additional_image_link", url) for url in extra]
+        fields += [("availability", availability), ("price", price)]
+        fields += [(name, value) for name, value in optional if value]
+        return Item(id=item_id, fields=fields)
+
+    def _link(self) -> str:
+        path = clean_text(self.data.get("permalink")).strip("/")
+        site = site_root(clean_text(self.store.url))
+        if not path:
+            self.report("permalink_missing")
+        elif site is None:
+            self.report("link_invalid", self.store.url)
+        else:
+            params = [(k, clean_text(getattr(self.options, k))) for k in _UTM]
+            link = page_url(site[0], site[1], path, params)
+            if len(link) <= MAX_URL:
+                return link
+            self.report("link_too_long")
+        return ""
+
+    def _item_images(self, variant: Variant) -> tuple[str, list[str]]:
+        own = variant.get("image") if variant is not None else None
+        raw = clean_text(own.get("url")) if isinstance(own, Mapping) else ""
+        image = clean_url(raw)
+        if image is None and raw:
+            self.found.append(("image_url_invalid", raw))
+        image = image or (self.images[0] if self.images else "")
+        if not image:
+            bad = self.bad_image or raw
+            self.found.append(("image_invalid", bad) if bad else ("image_missing", ""))
+        return image, [url for url in self.images if url != image][:MAX_ADDITIONAL_IMAGES]
+
+    def _own(self, variant: Variant, key: str) -> object:
+        """The variant's value for ``key`` when it has one, else the product's."""
+        value = variant.get(key) if variant is not None else None
+        return value if _present(value) else self.data.get(key)
+
+    def _availability(self, variant: Variant) -> str:
+        if self.status == "not-available":
+            return "out_of_stock"
+        unlimited = self._own(variant, "stock_unlimited")
+        if unlimited is True or clean_text(unlimited).casefold() in ("true", "1"):
+            return "in_stock"
+        stock = parse_decimal(self._own(variant, "stock"))
+        if stock is None or stock > 0:
+            return "in_stock"
+        if not self.options.include_out_of_stock:
+            self.found.append(("out_of_stock_excluded", ""))
+        return "out_of_stock"
+
+    def _prices(self, variant: Variant) -> tuple[str, str | None]:
+        """Price and sale price; a variant with its own price also brings its own compare-at."""
+        source = variant if variant is not None and _present(variant.get("price")) else self.data
+        try:
+            return offer_prices(source.get("price"), source.get("compare_at_price"), self.currency)
+        except PriceProblem as problem:
+            self.found.append((problem.code, problem.detail))
+            return "", None
+
+    def _brand(self) -> str | None:
+        for raw in (self.data.get("brand"), self.options.default_brand):
+            brand = clean_text(raw)
+            if brand and is_placeholder_brand(brand):
+                self.report("brand_placeholder", brand)
+            elif brand:
+                return cut_at_word(brand, LIMITS["brand"])
+        self.report("brand_missing")
+        return None
+
+    def _identifiers(self, variant: Variant) -> tuple[str | None, str | None]:
+        gtin = None
+        barcode = clean_text(self._own(variant, "barcode"))
+        if barcode:
+            reason = gtin_problem(barcode)
+            gtin = normalize_gtin(barcode) if reason is None else None
+            if reason:
+                self.found.append((reason, barcode))
+        mpn = clean_text(self._own(variant, "sku")) if self.options.sku_is_mpn else ""
+        if len(mpn) > LIMITS["mpn"]:
+            self.found.append(("mpn_too_long", mpn))
+            mpn = ""
+        return gtin, mpn or None
+
+    def _option_attributes(self, variant: Variant) -> tuple[dict[str, str], list[str]]:
+        """color/size/material/pattern from the variant's options, and all its option values."""
+        found: dict[str, list[str]] = {}
+        values: list[str] = []
+        for option in _as_list(variant.get("options")) if variant is not None else []:
+            value = clean_text(option.get("value")) if isinstance(option, Mapping) else ""
+            if not value:
+                continue
+            values.append(value)
+            option_name = clean_text(option.get("name"))
+            kind = self.options.option_kind(option_name) if option_name else None
+            if kind is None and clean_text(option.get("option_type")).casefold() == "color":
+                kind = "color"
+            if kind is not None:
+                found.setdefault(kind, []).append(value)
+        attrs = {
+            kind: cut_at_word(("/" if kind == "color" else " / ").join(vals[:3]), KIND_LIMITS[kind])
+            for kind, vals in found.items()
+        }
+        return attrs, values
+
+    def _check_apparel(self, attrs: dict[str, str]) -> None:
+        if taxonomy.is_apparel(self.category_id):
+            wanted = ["color", "size"] if taxonomy.needs_size(self.category_id) else ["color"]
+            missing = [name for name in wanted if name not in attrs] + ["gender", "age_group"]
+            self.found.append(("apparel_attributes_missing", ", ".join(missing)))
+
+
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _unwrap(value: object, key: str) -> Mapping[str, object]:
+    """The object inside ``{"product": {...}}``-style wrappers; {} for anything unusable."""
+    if not isinstance(value, Mapping):
+        return {}
+    inner = value.get(key)
+    return inner if isinstance(inner, Mapping) else value
+
+
+def _as_list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
