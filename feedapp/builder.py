@@ -50,7 +50,9 @@ def build_feed(
     try:
         store = refresh_profile(svc, store, client)
         info = store_info(store)
-        catalog = CatalogContext(client.categories())
+        categories = client.categories()
+        registry.set_json(store_code, "categories", {"categories": categories})
+        catalog = CatalogContext(categories)
         diagnostics = BuildDiagnostics()
 
         def on_page(done: int, total: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from feedapp import rebuilds
 from feedapp.jumpseller import ApiError
 from feedapp.ratelimit import RateLimitTimeout
 from feedapp.stores import StoreRegistry
@@ -13,6 +14,7 @@ from feedapp.xmlfeed import FeedRefused
 
 if TYPE_CHECKING:
     from feedapp.diagnostics import BuildDiagnostics
+    from feedapp.services import Services
     from feedapp.xmlfeed import PublishResult
 
 #: Errors whose message is already written for a person; anything else is summarised.
@@ -115,4 +117,37 @@ def read_status(registry: StoreRegistry, store_code: str) -> dict[str, object]:
     return {
         "build": registry.get_json(store_code, "build") or {},
         "last_good": registry.get_json(store_code, "last_good") or {},
+    }
+
+
+def store_status(svc: Services, code: str, now: float | None = None) -> dict[str, object]:
+    """One store's feed state as the CLI, monitoring and the settings page read it."""
+    now = time.time() if now is None else now
+    status = read_status(svc.registry, code)
+    build, last_good = status["build"], status["last_good"]
+    diagnostics = svc.registry.get_json(code, "diagnostics") or {}
+    if rebuilds.is_running(svc, code):
+        state = "running"
+    elif rebuilds.is_queued(svc, code):
+        state = "queued"
+    else:
+        state = {"ok": "ok", "failed": "failed", "running": "failed"}.get(
+            str(build.get("state")), "never"
+        )
+    finished = last_good.get("finished_at")
+    return {
+        "store": code,
+        "state": state,
+        "started_at": build.get("started_at"),
+        "finished_at": build.get("finished_at"),
+        "items": last_good.get("items"),
+        "products": last_good.get("products"),
+        "left_out": last_good.get("left_out"),
+        "age_seconds": round(now - float(finished), 1) if finished else None,
+        "progress": {"pages_done": build.get("pages_done"), "pages_total": build.get("pages_total")}
+        if state == "running"
+        else None,
+        "problems": {p["code"]: p["count"] for p in diagnostics.get("problems", [])},
+        "error": build.get("error") if build.get("state") == "failed" else None,
+        "job": rebuilds.job_meta(svc, code) or None,
     }

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from feedapp import rebuilds, services
-from feedapp.buildstatus import explain, read_status
+from feedapp.buildstatus import explain, store_status
 from feedapp.stores import StoreRegistry, TokenKeyError, UnknownStore
 
 feeds_cli = AppGroup("feeds", help="Rebuild feeds, show their status and manage their URLs.")
@@ -25,39 +24,6 @@ def _fail(message: str) -> None:
 def feed_url(store_token: str) -> str:
     """The public feed URL Merchant Center fetches."""
     return f"{current_app.config['PUBLIC_URL']}/feeds/{store_token}.xml"
-
-
-def status_of(svc: services.Services, code: str, now: float | None = None) -> dict[str, object]:
-    """One store's status as the CLI and monitoring read it."""
-    now = time.time() if now is None else now
-    status = read_status(svc.registry, code)
-    build, last_good = status["build"], status["last_good"]
-    diagnostics = svc.registry.get_json(code, "diagnostics") or {}
-    if rebuilds.is_running(svc, code):
-        state = "running"
-    elif rebuilds.is_queued(svc, code):
-        state = "queued"
-    else:
-        state = {"ok": "ok", "failed": "failed", "running": "failed"}.get(
-            str(build.get("state")), "never"
-        )
-    finished = last_good.get("finished_at")
-    return {
-        "store": code,
-        "state": state,
-        "started_at": build.get("started_at"),
-        "finished_at": build.get("finished_at"),
-        "items": last_good.get("items"),
-        "products": last_good.get("products"),
-        "left_out": last_good.get("left_out"),
-        "age_seconds": round(now - float(finished), 1) if finished else None,
-        "progress": {"pages_done": build.get("pages_done"), "pages_total": build.get("pages_total")}
-        if state == "running"
-        else None,
-        "problems": {p["code"]: p["count"] for p in diagnostics.get("problems", [])},
-        "error": build.get("error") if build.get("state") == "failed" else None,
-        "job": rebuilds.job_meta(svc, code) or None,
-    }
 
 
 def _codes(registry: StoreRegistry, store: str | None, all_: bool) -> list[str]:
@@ -134,7 +100,7 @@ def status(store: str | None, as_json: bool) -> None:
         _fail(f"No store '{store}'. List stores with 'flask stores list'.")
     failed = False
     for code in codes:
-        info = status_of(svc, code)
+        info = store_status(svc, code)
         failed |= info["state"] == "failed"
         if as_json:
             click.echo(json.dumps(info, sort_keys=True))
