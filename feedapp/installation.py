@@ -51,6 +51,7 @@ def complete_install(svc: Services, token: dict) -> Store:
     store.access_token = str(token["access_token"])
     store.refresh_token = str(token.get("refresh_token") or "")
     store.token_expires_at = expiry_of(token)
+    store.token_lifetime = max(0.0, store.token_expires_at - time.time())
     store.scopes = (
         " ".join(token["scope"])
         if isinstance(token.get("scope"), list)

@@ -297,13 +297,11 @@ class _ProductMapping:
         return None
 
     def _identifiers(self, variant: Variant) -> tuple[str | None, str | None]:
-        gtin = None
         barcode = clean_text(self._own(variant, "barcode"))
-        if barcode:
-            reason = gtin_problem(barcode)
-            gtin = normalize_gtin(barcode) if reason is None else None
-            if reason:
-                self.found.append((reason, barcode))
+        reason = gtin_problem(barcode) if barcode else None
+        if reason:
+            self.found.append((reason, barcode))
+        gtin = normalize_gtin(barcode) if barcode and not reason else None
         mpn = clean_text(self._own(variant, "sku")) if self.options.sku_is_mpn else ""
         if len(mpn) > LIMITS["mpn"]:
             self.found.append(("mpn_too_long", mpn))

@@ -243,11 +243,12 @@ _MESSAGES: dict[str, tuple[str, str, str]] = {
 
 #: Every problem code with its severity ("error": item left out; "warning": item kept).
 PROBLEM_CODES: dict[str, str] = {code: entry[0] for code, entry in _MESSAGES.items()}
-LANGUAGES = ("en", "es")
 
 
 def describe(problem: Problem, lang: str = "en") -> str:
     """The merchant's message for a problem, in Spanish for "es*" and English otherwise."""
-    _, english, spanish = _MESSAGES[problem.code]
-    text = spanish if lang.lower().startswith("es") else english
+    entry = _MESSAGES.get(problem.code)
+    if entry is None:  # a code from elsewhere in the app: still say something useful
+        return f"{problem.code}: {problem.detail}" if problem.detail else problem.code
+    text = entry[2] if lang.lower().startswith("es") else entry[1]
     return text.replace("{detail}", problem.detail or "—")

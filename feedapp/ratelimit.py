@@ -117,9 +117,10 @@ class RateLimiter:
             self.redis.hset(self.limits_key, mapping={"per_second": per_s, "per_minute": per_m})
         left_s = _int(headers.get("Jumpseller-PerSecondRateLimit-Remaining"))
         left_m = _int(headers.get("Jumpseller-PerMinuteRateLimit-Remaining"))
-        if left_m is not None and left_m <= 0 and self._ours(60) < current.per_minute - 1:
+        # Jumpseller counted more than we sent: another client shares the quota, so wait.
+        if left_m is not None and left_m <= 1 and current.per_minute - left_m > self._ours(60):
             self.pause(60.0)
-        elif left_s is not None and left_s <= 0 and self._ours(1) < current.per_second - 1:
+        elif left_s is not None and left_s <= 1 and current.per_second - left_s > self._ours(1):
             self.pause(1.0)
 
     def _ours(self, seconds: int) -> int:

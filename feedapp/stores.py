@@ -76,6 +76,7 @@ class Store:
     uninstall_reason: str = ""
     scopes: str = ""
     token_expires_at: float = 0.0
+    token_lifetime: float = 3600.0
     basic_user: str = ""
     # Secrets: kept encrypted in Redis, plain only in memory.
     access_token: str = field(default="", repr=False)
@@ -199,6 +200,7 @@ class StoreRegistry:
         store = self.get(code)
         store.access_token, store.refresh_token = access_token, refresh_token
         store.token_expires_at = expires_at
+        store.token_lifetime = max(0.0, expires_at - time.time())
         return self.save(store)
 
     def save_options(self, code: str, options: FeedOptions) -> None:

@@ -126,7 +126,7 @@ def cut_at_word(text: str, limit: int) -> str:
 
 def clean_url(value: object) -> str | None:
     """An absolute http(s) URL made RFC 3986 clean, or None when it cannot be one."""
-    text = clean_text(value)
+    text = _XML_UNSAFE.sub("", value).strip() if isinstance(value, str) else ""
     if not text:
         return None
     if text.startswith("//"):

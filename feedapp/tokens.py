@@ -18,7 +18,8 @@ from feedapp.stores import Store, StoreRegistry
 
 log = logging.getLogger(__name__)
 
-#: Refresh this long before the access token's expiry, so no request goes out with a dying token.
+#: Refresh this long before the access token's expiry (or a quarter of its lifetime if shorter),
+#: so no request goes out with a dying token.
 REFRESH_MARGIN = 120.0
 TOKEN_TIMEOUT = 15.0
 
@@ -142,7 +143,8 @@ class TokenKeeper:
             raise StoreRevoked(
                 f"Store '{store.code}' has removed the app; reinstall it from the Jumpseller admin."
             )
-        fresh = store.token_expires_at - time.time() > REFRESH_MARGIN
+        margin = min(REFRESH_MARGIN, store.token_lifetime / 4)
+        fresh = store.token_expires_at - time.time() > margin
         return bool(store.access_token) and fresh and store.access_token != stale
 
     def _refresh(self, store: Store) -> Store:

@@ -88,3 +88,46 @@ def store(registry: StoreRegistry) -> Store:
             token_expires_at=4102444800.0,
         )
     )
+
+
+@pytest.fixture
+def sandbox_settings():  # noqa: ANN201
+    """The sandbox's behaviour; a test module overrides this fixture to add faults or limits."""
+    from feedapp.sandbox import SandboxSettings
+
+    return SandboxSettings(product_count=250)
+
+
+@pytest.fixture
+def sandbox(sandbox_settings):  # noqa: ANN001, ANN201
+    """A Jumpseller stand-in over real HTTP on a free port."""
+    from sandbox_server import SandboxServer
+
+    with SandboxServer(sandbox_settings) as server:
+        yield server
+
+
+@pytest.fixture
+def live_config(config: TestConfig, sandbox) -> TestConfig:  # noqa: ANN001
+    """Test settings pointing at the sandbox."""
+    config.JUMPSELLER_AUTH_URL = sandbox.url
+    config.JUMPSELLER_API_URL = sandbox.api_url
+    config.JUMPSELLER_CLIENT_ID = sandbox.state.settings.client_id
+    config.JUMPSELLER_CLIENT_SECRET = sandbox.state.settings.client_secret
+    return config
+
+
+@pytest.fixture
+def svc(live_config: TestConfig, redis: Redis):  # noqa: ANN201
+    """The services a worker process builds, on the test Redis."""
+    from feedapp.services import Services
+
+    return Services(live_config.as_flask(), redis)
+
+
+@pytest.fixture
+def installed(svc, sandbox) -> Store:  # noqa: ANN001
+    """The sandbox store installed through the real OAuth exchange."""
+    from feedapp.installation import complete_install
+
+    return complete_install(svc, sandbox.authorize())

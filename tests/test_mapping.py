@@ -684,6 +684,11 @@ def test_describe_picks_the_language() -> None:
     assert describe(problem, "pt").startswith("The barcode 123 is not a valid GTIN")
 
 
+def test_describe_does_not_fail_on_codes_from_elsewhere() -> None:
+    problem = Problem("feed_collapsed", "error", "1", None, "1", "P", "12 items")
+    assert describe(problem, "es") == "feed_collapsed: 12 items"
+
+
 def test_mapping_is_fast_enough_for_large_catalogues() -> None:
     data = product(
         description="<div><p>Descripción <b>larga</b> &amp; detallada.</p>" * 20 + "</div>",

@@ -136,6 +136,7 @@ def test_cut_at_word(text: str, limit: int, expected: str) -> None:
 
 URLS = [
     ("https://example.com/a b", "https://example.com/a%20b"),
+    ("https://example.com/a  b\x00.jpg", "https://example.com/a%20%20b.jpg"),
     ("https://example.com/ñandú", "https://example.com/%C3%B1and%C3%BA"),
     ("https://example.com/a%20b", "https://example.com/a%20b"),
     ("https://example.com/100%", "https://example.com/100%25"),
