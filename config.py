@@ -44,6 +44,7 @@ class Config:
         self.KEY_PREFIX = _env("KEY_PREFIX", "feedapp:")
         self.FEED_SENDFILE_HEADER = _env("FEED_SENDFILE_HEADER")
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+        self.BUILD_LOCK_TTL = _env("BUILD_LOCK_TTL", "60")
         self.TESTING = False
 
     def missing(self) -> list[str]:

@@ -29,6 +29,7 @@ class BuildResult:
 
     store_code: str
     build_id: str
+    started_at: float
     items: int
     products: int
     duration: float
@@ -93,6 +94,7 @@ def build_feed(
     return BuildResult(
         store_code,
         build_id,
+        started,
         result.items,
         diagnostics.products,
         duration,

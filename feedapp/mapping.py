@@ -37,7 +37,8 @@ KIND_LIMITS = {"color": 100, "size": 100, "material": 200, "pattern": 100}
 MAX_ADDITIONAL_IMAGES = 10
 _UTM = ("utm_source", "utm_medium", "utm_campaign")
 
-Variant = Mapping[str, object] | None
+Record = Mapping[str, object]  # one object of the API's JSON
+Variant = Record | None
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,7 @@ class _ProductMapping:
     """One product's mapping: what its items share is worked out once, then each item."""
 
     def __init__(
-        self,
-        data: Mapping[str, object],
-        store: StoreInfo,
-        options: FeedOptions,
-        catalog: CatalogContext,
+        self, data: Record, store: StoreInfo, options: FeedOptions, catalog: CatalogContext
     ) -> None:
         self.data, self.store, self.options, self.catalog = data, store, options, catalog
         self.pid = clean_id(data.get("id")) or ""
@@ -95,24 +92,13 @@ class _ProductMapping:
         self.attributes: list[tuple[tuple[str | None, ...], str]] = []  # per item: key, label
 
     def report(
-        self,
-        code: str,
-        detail: object = "",
-        variant_id: str | None = None,
-        item_id: str | None = None,
+        self, code: str, detail: object = "", variant_id: str | None = None, item_id: str = ""
     ) -> None:
         """Record a problem; without ids it is about the whole product."""
-        self.problems.append(
-            Problem(
-                code,
-                PROBLEM_CODES[code],
-                self.pid or cut_at_word(clean_text(self.data.get("id")), 50),
-                variant_id,
-                item_id or self.pid,
-                cut_at_word(self.name, 150),
-                cut_at_word(clean_text(detail), 100),
-            )
-        )
+        pid = self.pid or cut_at_word(clean_text(self.data.get("id")), 50)
+        name, text = cut_at_word(self.name, 150), cut_at_word(clean_text(detail), 100)
+        severity = PROBLEM_CODES[code]
+        self.problems.append(Problem(code, severity, pid, variant_id, item_id or pid, name, text))
 
     def run(self) -> MappedProduct:
         if not self.pid:
@@ -340,7 +326,7 @@ def _present(value: object) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
-def _unwrap(value: object, key: str) -> Mapping[str, object]:
+def _unwrap(value: object, key: str) -> Record:
     """The object inside ``{"product": {...}}``-style wrappers; {} for anything unusable."""
     if not isinstance(value, Mapping):
         return {}

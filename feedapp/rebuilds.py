@@ -21,9 +21,6 @@ QUEUE = "feeds"
 JOB_FUNC = "workers.jobs.build_feed"
 #: Long enough for a 100k-product store under the per-minute limit, with room for retries.
 JOB_TIMEOUT = 3 * 3600
-#: How long a build lock lives without a heartbeat: a killed worker frees its store this fast.
-LOCK_TTL = 60
-HEARTBEAT = 15
 #: A queued marker outlives any sane queue wait, so a lost job cannot block a store for ever.
 QUEUED_TTL = JOB_TIMEOUT
 
@@ -31,6 +28,14 @@ QUEUED_TTL = JOB_TIMEOUT
 def queue(redis: Redis) -> Queue:
     """The feeds queue."""
     return Queue(QUEUE, connection=redis, default_timeout=JOB_TIMEOUT)
+
+
+def lock_ttl(svc: Services) -> int:
+    """Seconds a build lock outlives its heartbeats: a killed worker frees its store this fast."""
+    try:
+        return max(5, int(str(svc.settings.get("BUILD_LOCK_TTL") or 60)))
+    except ValueError:
+        return 60
 
 
 def _keys(svc: Services, code: str) -> tuple[str, str, str]:
@@ -70,7 +75,8 @@ def build_lock(svc: Services, code: str) -> Iterator[bool]:
     lock_key, queued_key, dirty_key = _keys(svc, code)
     redis = svc.redis
     token = uuid.uuid4().hex
-    if not redis.set(lock_key, token, nx=True, ex=LOCK_TTL):
+    ttl = lock_ttl(svc)
+    if not redis.set(lock_key, token, nx=True, ex=ttl):
         redis.set(dirty_key, "1", ex=QUEUED_TTL)
         redis.delete(queued_key)
         yield False
@@ -78,7 +84,10 @@ def build_lock(svc: Services, code: str) -> Iterator[bool]:
     redis.delete(queued_key)
     stop = threading.Event()
     beat = threading.Thread(
-        target=_heartbeat, args=(redis, lock_key, token, stop), daemon=True, name=f"lock-{code}"
+        target=_heartbeat,
+        args=(redis, lock_key, token, ttl, stop),
+        daemon=True,
+        name=f"lock-{code}",
     )
     beat.start()
     try:
@@ -91,12 +100,12 @@ def build_lock(svc: Services, code: str) -> Iterator[bool]:
         request_build(svc, code, reason="changed during the last build")
 
 
-def _heartbeat(redis: Redis, key: str, token: str, stop: threading.Event) -> None:
-    while not stop.wait(HEARTBEAT):
+def _heartbeat(redis: Redis, key: str, token: str, ttl: int, stop: threading.Event) -> None:
+    while not stop.wait(ttl / 4):
         try:
             if redis.get(key) != token.encode():
                 return
-            redis.expire(key, LOCK_TTL)
+            redis.expire(key, ttl)
         except Exception:  # noqa: BLE001 - a missed beat only shortens the lock
             log.warning("build lock heartbeat for %s missed", key)
 

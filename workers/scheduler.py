@@ -34,7 +34,7 @@ def recover_stale(svc: Services, code: str, status: dict, now: float) -> bool:
     build = status.get("build") or {}
     if build.get("state") != "running" or rebuilds.is_running(svc, code):
         return False
-    if now - float(build.get("started_at") or now) < rebuilds.LOCK_TTL:
+    if now - float(build.get("started_at") or now) < rebuilds.lock_ttl(svc):
         return False
     build.update(
         state="failed",
