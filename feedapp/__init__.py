@@ -26,10 +26,14 @@ def create_app(config: Config | dict | None = None, redis: Redis | None = None) 
     app.config.from_mapping(settings)
     services.init_app(app, redis=redis)
 
-    from feedapp import cli, health, public
+    from feedapp import cli, health, i18n, install, public, settings, websecurity
 
+    websecurity.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(install.bp)
+    app.register_blueprint(settings.bp)
     cli.init_app(app)
     return app
 

@@ -19,6 +19,8 @@ from feedapp.tokens import StoreRevoked, TokenKeeper
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
+#: 401s on one request, each with a newer token, before the store counts as uninstalled.
+MAX_REFUSED_TOKENS = 3
 TIMEOUT = (5.0, 30.0)
 
 
@@ -64,12 +66,11 @@ class JumpsellerClient:
     def get(self, path: str, **params: object) -> object:
         """GET a JSON document, with rate limiting, token refresh and bounded retries."""
         url = f"{self.api_url}/{path.lstrip('/')}"
-        failures = 0
+        failures = refused = 0
         stale: str | None = None
-        refreshed = False
         while True:
+            self.limiter.acquire()  # first: a token fetched before a long wait could expire
             token = self.tokens.access_token(self.code, stale=stale)
-            self.limiter.acquire()
             self.requests += 1
             try:
                 reply = self.session.get(
@@ -86,13 +87,14 @@ class JumpsellerClient:
                 self._rate_limited(reply, path)
                 continue
             if reply.status_code == 401:
-                if refreshed:
+                refused += 1
+                if refused >= MAX_REFUSED_TOKENS:
                     self.tokens.registry.mark_uninstalled(self.code, "Jumpseller answered 401")
                     raise StoreRevoked(
-                        f"Store '{self.code}': Jumpseller refuses the app's token (401) even "
-                        "after a refresh; the merchant must reinstall the app."
+                        f"Store '{self.code}': Jumpseller refused {refused} fresh tokens (401); "
+                        "the app was removed from the store and the merchant must reinstall it."
                     )
-                stale, refreshed = token, True
+                stale = token  # refresh it, unless another thread already has
                 continue
             if reply.status_code >= 500:
                 failures = self._retry(failures, path, f"HTTP {reply.status_code}")

@@ -190,32 +190,19 @@ class _ProductMapping:
         if errors:
             return None
         self.attributes.append((tuple(attrs.get(kind) for kind in KINDS), options_text or title))
-        optional = [
-            ("sale_price", sale_price),
-            ("brand", self.brand),
-            ("gtin", gtin),
-            ("mpn", mpn),
-            ("identifier_exists", "no" if not (gtin or mpn) else None),
-            ("condition", self.condition),
-            ("google_product_category", str(self.category_id) if self.category_id else None),
-            ("product_type", self.product_type),
-            ("item_group_id", self.pid if variant is not None else None),
-            *((kind, attrs.get(kind)) for kind in KINDS),
-            (
-                "shipping_weight",
-                format_weight(self._own(variant, "weight"), self.store.weight_unit),
-            ),
-        ]
-        fields = [
-            ("id", item_id),
-            ("title", title),
-            ("description", self.description or title),
-            ("link", self.link),
-            ("image_link", image),
-        ]
+        category = str(self.category_id) if self.category_id is not None else None
+        weight = format_weight(self._own(variant, "weight"), self.store.weight_unit)
+        fields = [("id", item_id), ("title", title), ("description", self.description or title)]
+        fields += [("link", self.link), ("image_link", image)]
         fields += [("additional_image_link", url) for url in extra]
-        fields += [("availability", availability), ("price", price)]
-        fields += [(name, value) for name, value in optional if value]
+        fields += [("availability", availability), ("price", price), ("sale_price", sale_price)]
+        fields += [("brand", self.brand), ("gtin", gtin), ("mpn", mpn)]
+        fields += [("identifier_exists", None if gtin or mpn else "no")]
+        fields += [("condition", self.condition), ("google_product_category", category)]
+        fields += [("product_type", self.product_type)]
+        fields += [("item_group_id", self.pid if variant is not None else None)]
+        fields += [(kind, attrs.get(kind)) for kind in KINDS] + [("shipping_weight", weight)]
+        fields = [(name, value) for name, value in fields if value]
         return Item(id=item_id, fields=fields)
 
     def _link(self) -> str:
@@ -235,13 +222,13 @@ class _ProductMapping:
 
     def _item_images(self, variant: Variant) -> tuple[str, list[str]]:
         own = variant.get("image") if variant is not None else None
-        raw = clean_text(own.get("url")) if isinstance(own, Mapping) else ""
+        raw = own.get("url") if isinstance(own, Mapping) else None
         image = clean_url(raw)
-        if image is None and raw:
+        if image is None and clean_text(raw):
             self.found.append(("image_url_invalid", raw))
         image = image or (self.images[0] if self.images else "")
         if not image:
-            bad = self.bad_image or raw
+            bad = self.bad_image or clean_text(raw)
             self.found.append(("image_invalid", bad) if bad else ("image_missing", ""))
         return image, [url for url in self.images if url != image][:MAX_ADDITIONAL_IMAGES]
 

@@ -114,6 +114,7 @@ def live_config(config: TestConfig, sandbox) -> TestConfig:  # noqa: ANN001
     config.JUMPSELLER_API_URL = sandbox.api_url
     config.JUMPSELLER_CLIENT_ID = sandbox.state.settings.client_id
     config.JUMPSELLER_CLIENT_SECRET = sandbox.state.settings.client_secret
+    config.BUILD_LOCK_TTL = "5"  # a killed worker's store is free again within seconds
     return config
 
 

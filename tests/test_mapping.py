@@ -299,6 +299,13 @@ def test_the_variant_image_comes_first() -> None:
     assert ("additional_image_link", IMAGE) in fields
 
 
+def test_a_broken_variant_image_falls_back_to_the_products() -> None:
+    data = product(variants=[variant(1, ("Talla", "S"), image={"url": "data:image/png;base64,xx"})])
+    mapped = run(data)
+    assert first_values(mapped.items[0])["image_link"] == IMAGE
+    assert "image_url_invalid" in codes(mapped, "warning")
+
+
 def test_image_urls_are_percent_encoded() -> None:
     data = product(images=[{"position": 1, "url": "https://i.com/foto niño.jpg"}])
     assert only(data)["image_link"] == "https://i.com/foto%20ni%C3%B1o.jpg"
@@ -579,6 +586,13 @@ def test_option_names_become_google_attributes() -> None:
     )
 
 
+def test_at_most_three_colors_joined_by_slash() -> None:
+    colors = [("Color", c) for c in ("Rojo", "Azul", "Verde", "Negro")]
+    assert first_values(run(product(variants=[variant(1, *colors)])).items[0])["color"] == (
+        "Rojo/Azul/Verde"
+    )
+
+
 def test_a_color_option_type_counts_as_color() -> None:
     data = product(
         variants=[variant(1, options=[{"name": "Tono", "option_type": "color", "value": "Verde"}])]
@@ -654,6 +668,20 @@ def test_no_value_is_ever_empty() -> None:
     data = product(brand="", barcode="", categories=[], weight=None, description="")
     for name, value in run(data).items[0].fields:
         assert value and value.strip() == value, name
+
+
+def test_characters_xml_forbids_never_reach_a_value() -> None:
+    dirty = "Po\x00le\x0bra\ufffe \ud800Roja\x1f"
+    data = product(
+        name=dirty,
+        brand=dirty,
+        description=f"<p>{dirty}&#1;</p>",
+        variants=[variant(1, ("Color", dirty), sku=dirty)],
+    )
+    fields = run(data, FeedOptions(sku_is_mpn=True)).items[0].fields
+    assert ("title", "Polera Roja - Polera Roja") in fields
+    for name, value in fields:
+        assert not set(value) & set("\x00\x0b\x1f\x01\ufffe\ud800"), name
 
 
 def test_problems_carry_the_product_and_item() -> None:

@@ -1,0 +1,150 @@
+"""The App URL (`/`) and the OAuth install: `/install` starts it, `/callback` finishes it.
+
+Jumpseller loads `/` in its admin iframe with no parameter saying which store it is, so the app
+runs OAuth to learn it. Jumpseller's authorize page may refuse to be framed, so `/install` runs in
+a popup (or the top window); the callback hands a signed page token back to the iframe with
+``postMessage``, which works even when the browser drops the iframe's cookies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from requests.exceptions import RequestException
+from werkzeug.exceptions import HTTPException
+
+from feedapp import i18n, rebuilds, services, settings, websecurity
+from feedapp.installation import InstallError, complete_install
+from feedapp.tokens import OAuthClient, TokenError
+
+bp = Blueprint("install", __name__)
+log = logging.getLogger(__name__)
+
+#: How long an authorization may take, from /install to /callback.
+STATE_TTL = 600
+#: A first-party cookie set by /install and checked at /callback: binds the state to the browser.
+BROWSER_COOKIE = "feedapp_oauth"
+_STATE_RE = re.compile(r"[A-Za-z0-9_-]{16,128}")
+
+
+@bp.get("/")
+def root() -> Response | str:
+    """The merchant's page: their settings with a session, otherwise the connect page."""
+    page = websecurity.current_session()
+    store = services.current().registry.find(page.store_code) if page else None
+    if page is None or store is None:
+        expired = bool(request.args.get("t"))
+        return render_template("install/connect.html", expired=expired, store=None)
+    websecurity.remember(page)
+    if not store.installed:
+        return render_template("install/connect.html", expired=False, store=store)
+    return settings.render_page(page, store)
+
+
+@bp.get("/install")
+def install() -> Response:
+    """Start the authorization-code flow with a fresh single-use state bound to this browser."""
+    svc = services.current()
+    state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    mode = "popup" if request.args.get("popup") == "1" else "top"
+    svc.redis.set(_pending_key(nonce), json.dumps({"state": state, "mode": mode}), ex=STATE_TTL)
+    response = redirect(OAuthClient.from_settings(svc.settings).authorize_url(state))
+    response.set_cookie(
+        BROWSER_COOKIE,
+        nonce,
+        max_age=STATE_TTL,
+        path=url_for("install.callback"),
+        secure=True,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@bp.get("/callback")
+def callback() -> Response:
+    """Finish the install: check and spend the state, exchange the code, save, build, hand back."""
+    pending = _take_pending()
+    if pending is None:
+        return _failed("fail.state", 400)
+    error = request.args.get("error", "")
+    if error:
+        key = "fail.denied" if error == "access_denied" else "fail.refused"
+        return _failed(key, 400, error=error[:60])
+    code = request.args.get("code", "")
+    if not code or len(code) > 512:
+        return _failed("fail.refused", 400, error="no code")
+    svc = services.current()
+    try:
+        token = OAuthClient.from_settings(svc.settings).exchange(code)
+    except TokenError as exc:
+        log.warning("install: code exchange failed: %s", exc)
+        down = isinstance(exc.__cause__, RequestException)
+        return _failed("fail.down" if down else "fail.code", 502 if down else 400)
+    try:
+        store = complete_install(svc, token)
+    except InstallError as exc:
+        log.warning("install: %s", exc)
+        return _failed("fail.install", 502)
+    rebuilds.request_build(svc, store.code, reason="install")
+    page = websecurity.start_session(store.code)
+    target = url_for("install.root", t=page.page_token)
+    if pending.get("mode") == "popup":
+        response = Response(
+            render_template(
+                "install/done.html",
+                store=store,
+                page_token=page.page_token,
+                origin=request.host_url.rstrip("/"),
+                target=target,
+            )
+        )
+    else:
+        response = redirect(target, code=303)
+    response.delete_cookie(BROWSER_COOKIE, path=url_for("install.callback"))
+    return response
+
+
+def _pending_key(nonce: str) -> str:
+    digest = hashlib.sha256(nonce.encode()).hexdigest()
+    return f"{services.current().registry.prefix}oauth:pending:{digest}"
+
+
+def _take_pending() -> dict | None:
+    """The authorization this browser started, spent at once; None unless the state matches."""
+    nonce = request.cookies.get(BROWSER_COOKIE, "")
+    state = request.args.get("state", "")
+    if not _STATE_RE.fullmatch(nonce) or not _STATE_RE.fullmatch(state):
+        return None
+    raw = services.current().redis.getdel(_pending_key(nonce))
+    if not raw:
+        return None
+    pending = json.loads(raw)
+    if not hmac.compare_digest(str(pending.get("state", "")).encode(), state.encode()):
+        return None
+    return pending
+
+
+def _failed(key: str, status: int, **values: str) -> Response:
+    """A clear page in the merchant's language; the browser binding cookie is dropped."""
+    response = Response(
+        render_template("install/failed.html", message=i18n.text(key, **values)), status=status
+    )
+    response.delete_cookie(BROWSER_COOKIE, path=url_for("install.callback"))
+    return response
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(exc: HTTPException) -> tuple[str, int]:
+    """Every HTTP error as a small page in the merchant's language (with the framing headers)."""
+    status = exc.code or 500
+    key = getattr(exc, "message_key", f"error.{status}")
+    if key not in i18n.STRINGS:
+        key = "error.400" if status < 500 else "error.500"
+    return render_template("error.html", message=i18n.text(key), status=status), status

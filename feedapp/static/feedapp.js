@@ -1,0 +1,159 @@
+/* The merchant's pages: connect popup and hand-back, copy, category picker, live build status. */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var pageToken = body.getAttribute("data-page-token") || "";
+  var csrf = body.getAttribute("data-csrf") || "";
+  var ACTIVE = { queued: true, running: true };
+
+  function headers(extra) {
+    var h = { Accept: "application/json" };
+    if (pageToken) { h["X-Page-Token"] = pageToken; }
+    if (extra) { Object.keys(extra).forEach(function (k) { h[k] = extra[k]; }); }
+    return h;
+  }
+
+  function getJSON(url) {
+    return fetch(url, { headers: headers(), credentials: "same-origin" }).then(function (r) {
+      return r.json().then(function (data) { return { ok: r.ok, status: r.status, data: data }; });
+    });
+  }
+
+  /* -- connecting: the authorize page runs in a popup, the result comes back by message -- */
+  function openConnect(event) {
+    var link = event.currentTarget;
+    event.preventDefault();
+    var popup = null;
+    try {
+      popup = window.open(link.getAttribute("data-popup"), "feedapp-connect",
+        "popup=yes,width=560,height=720");
+    } catch (err) { popup = null; }
+    /* Blocked popups: offer the same flow in the top window. */
+    reveal("[data-connect-blocked]", !popup);
+    reveal("[data-connect-waiting]", !!popup);
+    reveal("[data-connect-hint]", false);
+  }
+  function reveal(selector, visible) {
+    document.querySelectorAll(selector).forEach(function (el) { el.hidden = !visible; });
+  }
+  document.querySelectorAll("a[data-popup]").forEach(function (link) {
+    link.addEventListener("click", openConnect);
+  });
+
+  window.addEventListener("message", function (event) {
+    if (event.origin !== window.location.origin) { return; }
+    var data = event.data;
+    if (!data || data.type !== "feedapp-connected" || typeof data.token !== "string") { return; }
+    window.location.replace("/?t=" + encodeURIComponent(data.token));
+  });
+
+  /* The callback page inside the popup: hand the page token to the iframe, then close. */
+  var handoff = document.getElementById("handoff");
+  if (handoff && window.opener && !window.opener.closed) {
+    try {
+      window.opener.postMessage(
+        { type: "feedapp-connected", token: handoff.getAttribute("data-token") },
+        handoff.getAttribute("data-origin"));
+      window.close();
+    } catch (err) { /* the link on the page still opens the settings here */ }
+  }
+  if (window.opener) {
+    document.querySelectorAll("a[data-retry]").forEach(function (link) {
+      link.href += (link.href.indexOf("?") < 0 ? "?" : "&") + "popup=1";
+    });
+  }
+
+  /* -- copy the feed URL -- */
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var input = document.getElementById(button.getAttribute("data-copy"));
+      var done = function () {
+        var label = button.textContent;
+        button.textContent = button.getAttribute("data-copied");
+        setTimeout(function () { button.textContent = label; }, 1500);
+      };
+      var fallback = function () { input.select(); document.execCommand("copy"); done(); };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(done, fallback);
+      } else { fallback(); }
+    });
+  });
+
+  /* -- Google category picker: the typed words search the taxonomy on the server -- */
+  var list = document.getElementById("taxonomy-options");
+  var timer = null;
+  var lastQuery = "";
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!list || !input.matches || !input.matches("input[data-taxonomy]")) { return; }
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      var query = input.value.trim();
+      if (query.length < 2 || query === lastQuery || /^\d+ - /.test(query)) { return; }
+      lastQuery = query;
+      getJSON("/settings/taxonomy?q=" + encodeURIComponent(query)).then(function (reply) {
+        if (!reply.ok) { return; }
+        list.replaceChildren.apply(list, reply.data.results.map(function (result) {
+          var option = document.createElement("option");
+          option.value = result.label;
+          return option;
+        }));
+      });
+    }, 200);
+  });
+
+  /* -- build status: poll while a build waits or runs; "Rebuild now" without a reload -- */
+  var panel = document.getElementById("status-panel");
+  var message = document.getElementById("status-message");
+  var finished = document.getElementById("status-finished");
+  var sawActive = false;
+  var polling = false;
+
+  function show(reply) {
+    panel.innerHTML = reply.html;
+    panel.setAttribute("data-state", reply.state);
+    if (ACTIVE[reply.state]) { sawActive = true; return true; }
+    if (sawActive && finished) { finished.hidden = false; }
+    return false;
+  }
+
+  function poll() {
+    polling = true;
+    getJSON("/settings/status").then(function (reply) {
+      if (!reply.ok) {
+        polling = false;
+        message.textContent = reply.data.message || "";
+        message.hidden = false;
+        return;
+      }
+      if (show(reply.data)) { setTimeout(poll, 1000); } else { polling = false; }
+    }, function () { setTimeout(poll, 3000); });
+  }
+
+  if (panel) {
+    if (ACTIVE[panel.getAttribute("data-state")]) { sawActive = true; setTimeout(poll, 1000); }
+    var form = document.getElementById("rebuild-form");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button");
+      button.disabled = true;
+      fetch(form.action, {
+        method: "POST",
+        headers: headers({ "X-CSRF-Token": csrf }),
+        body: new FormData(form),
+        credentials: "same-origin"
+      }).then(function (r) { return r.json().then(function (d) { return { ok: r.ok, data: d }; }); })
+        .then(function (reply) {
+          button.disabled = false;
+          message.textContent = reply.data.message || "";
+          message.hidden = !message.textContent;
+          if (!reply.ok) { return; }
+          if (finished) { finished.hidden = true; }
+          sawActive = true;
+          show(reply.data);
+          if (!polling) { setTimeout(poll, 1000); }
+        }, function () { button.disabled = false; });
+    });
+  }
+})();
