@@ -7,6 +7,7 @@ import time
 
 import requests
 
+from feedapp.ratelimit import RateLimiter
 from feedapp.services import Services
 from feedapp.stores import Store, valid_store_code
 from feedapp.tokens import OAuthClient, TokenError, expiry_of
@@ -18,8 +19,8 @@ class InstallError(RuntimeError):
     """The install could not finish; nothing was saved and the message says what to do."""
 
 
-def fetch_store_info(api_url: str, access_token: str) -> dict:
-    """store/info.json with a new token (wrapped as {"store": ...} live; bare in the spec)."""
+def fetch_store_info(api_url: str, access_token: str) -> tuple[dict, dict[str, str]]:
+    """store/info.json with a new token (wrapped live, bare in the spec), and reply headers."""
     try:
         reply = requests.get(
             f"{api_url}/store/info.json",
@@ -33,17 +34,23 @@ def fetch_store_info(api_url: str, access_token: str) -> dict:
             f"Jumpseller did not return the store's details ({type(exc).__name__}); "
             "open the app again from the Jumpseller admin to retry."
         ) from exc
-    return data.get("store", data) if isinstance(data, dict) else {}
+    info = data.get("store", data) if isinstance(data, dict) else {}
+    return info, dict(reply.headers)
 
 
 def complete_install(svc: Services, token: dict) -> Store:
     """Create or revive the store record from a token reply; keeps an old store's feed URL."""
     from feedapp.builder import apply_store_info
 
-    info = fetch_store_info(str(svc.settings["JUMPSELLER_API_URL"]), str(token["access_token"]))
+    info, headers = fetch_store_info(
+        str(svc.settings["JUMPSELLER_API_URL"]), str(token["access_token"])
+    )
     code = str(info.get("code") or "").strip().lower()
     if not valid_store_code(code):
         raise InstallError("Jumpseller returned no valid store code; nothing was saved.")
+    limiter = RateLimiter(svc.redis, code, prefix=svc.registry.prefix)
+    limiter.record()  # the first build starts at once: it must know this request was spent
+    limiter.observe(headers)
     store = svc.registry.find(code) or Store(code=code)
     apply_store_info(store, info)
     store.state, store.uninstalled_at, store.uninstall_reason = "installed", None, ""

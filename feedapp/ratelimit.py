@@ -107,6 +107,13 @@ class RateLimiter:
             self._sleep(wait_ms / 1000)
             waited += wait_ms / 1000
 
+    def record(self) -> None:
+        """Count a request sent outside acquire() (the install's first call) against the quota."""
+        seconds, micros = self.redis.time()
+        now_ms = int(seconds) * 1000 + int(micros) // 1000
+        self.redis.zadd(self.log_key, {f"{now_ms}-record-{id(self)}": now_ms})
+        self.redis.pexpire(self.log_key, 60_000 + self.MINUTE_MARGIN_MS + 1000)
+
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn the store's real limits, and pause when someone else is spending its quota."""
         per_s = _int(headers.get("Jumpseller-PerSecondRateLimit-Limit"))

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from processes import Process, process_env, wait_for
 from rq.job import Job
 from rq.registry import FinishedJobRegistry
 
@@ -15,7 +16,6 @@ from feedapp import create_app, rebuilds
 from feedapp.buildstatus import store_status
 from feedapp.sandbox import SandboxSettings
 from feedapp.xmlfeed import published_feed
-from processes import Process, process_env, wait_for
 from workers.scheduler import tick
 
 pytestmark = pytest.mark.slow
