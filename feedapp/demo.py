@@ -6,6 +6,7 @@ is the local sandbox, and Redis is embedded (fakeredis over TCP) when REDIS_URL 
 
 from __future__ import annotations
 
+import argparse
 import os
 import shlex
 import signal
@@ -19,8 +20,6 @@ from pathlib import Path
 from config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_PORT = 5000
-SANDBOX_PORT = 5001
 
 
 def embedded_redis() -> str:
@@ -28,19 +27,21 @@ def embedded_redis() -> str:
     from fakeredis import TcpFakeServer
 
     server = TcpFakeServer(("127.0.0.1", 0), server_type="redis")
+    server.daemon_threads = True  # client connections must not keep the demo from exiting
+    server.block_on_close = False
     threading.Thread(target=server.serve_forever, daemon=True, name="fakeredis").start()
     return f"redis://127.0.0.1:{server.server_address[1]}/0"
 
 
-def demo_environment(config: Config) -> dict[str, str]:
+def demo_environment(config: Config, app_port: int, sandbox_port: int) -> dict[str, str]:
     """Settings for every demo process: the sandbox as Jumpseller, throwaway keys."""
     from cryptography.fernet import Fernet
 
-    sandbox = f"http://localhost:{SANDBOX_PORT}"
+    sandbox = f"http://localhost:{sandbox_port}"
     return dict(
         SECRET_KEY=config.SECRET_KEY or os.urandom(24).hex(),
         TOKEN_KEYS=config.TOKEN_KEYS or Fernet.generate_key().decode(),
-        PUBLIC_URL=f"http://127.0.0.1:{APP_PORT}",
+        PUBLIC_URL=f"http://127.0.0.1:{app_port}",
         JUMPSELLER_CLIENT_ID="sandbox-client",
         JUMPSELLER_CLIENT_SECRET="sandbox-secret",  # noqa: S106 - the sandbox's own credential
         JUMPSELLER_AUTH_URL=sandbox,
@@ -68,22 +69,27 @@ def port_free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Start everything, print where to click, stop everything on Ctrl-C."""
-    busy = [p for p in (APP_PORT, SANDBOX_PORT) if not port_free(p)]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=5000, help="the app's port")
+    parser.add_argument("--sandbox-port", type=int, default=5001, help="the sandbox's port")
+    args = parser.parse_args(argv)
+    app_port, sandbox_port = args.port, args.sandbox_port
+    busy = [p for p in (app_port, sandbox_port) if not port_free(p)]
     if busy:
         print(f"Port(s) {busy} are in use; stop what runs there and try again.", file=sys.stderr)
         return 1
     config = Config()
-    settings = demo_environment(config)
+    settings = demo_environment(config, app_port, sandbox_port)
     env_file = write_env_file(settings)
     env = {**os.environ, **settings}
     bin_dir = Path(sys.executable).parent
     flask = [sys.executable, "-m", "flask"]
     commands = {
-        "sandbox": [*flask, "sandbox", "--host", "localhost", "--port", str(SANDBOX_PORT),
-                    "--app-url", f"http://127.0.0.1:{APP_PORT}/"],
-        "web": [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{APP_PORT}", "--workers", "2",
+        "sandbox": [*flask, "sandbox", "--host", "localhost", "--port", str(sandbox_port),
+                    "--app-url", f"http://127.0.0.1:{app_port}/"],
+        "web": [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{app_port}", "--workers", "2",
                 "--threads", "4", "feedapp:create_app()"],
         "worker": [*flask, "worker"],
         "scheduler": [*flask, "scheduler"],
@@ -96,10 +102,10 @@ def main() -> int:
     print(
         "\n"
         f"  Demo running. Redis: {embedded}.\n"
-        f"  1. Open http://localhost:{SANDBOX_PORT}/admin : the sandbox store's admin, with the\n"
+        f"  1. Open http://localhost:{sandbox_port}/admin : the sandbox store's admin, with the\n"
         "     app in its iframe, as a merchant sees it in Jumpseller.\n"
         "  2. Press 'Connect' in the app and approve: the first feed builds at once.\n"
-        f"  The app itself: http://127.0.0.1:{APP_PORT}/   Stop with Ctrl-C.\n"
+        f"  The app itself: http://127.0.0.1:{app_port}/   Stop with Ctrl-C.\n"
         f"  Operator CLI from another terminal: set -a; . {env_file.relative_to(ROOT)}; set +a;\n"
         "     .venv/bin/flask stores list   (or feeds status, feeds rebuild --all --sync, ...)\n",
         flush=True,

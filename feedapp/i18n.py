@@ -297,7 +297,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "problems.error": ("Left out of the feed", "Omitido del feed"),
     "problems.warning": ("In the feed, needs attention", "En el feed, requiere atención"),
     "problems.count": ("{count} cases", "{count} casos"),
+    "problems.count_one": ("1 case", "1 caso"),
     "problems.fix": ("What to change in Jumpseller", "Qué cambiar en Jumpseller"),
+    "problems.fix_first": (
+        "What to change in Jumpseller (first case: {product})",
+        "Qué cambiar en Jumpseller (primer caso: {product})",
+    ),
     "problems.examples": ("Affected products", "Productos afectados"),
     "problems.more": ("…and {count} more", "…y {count} más"),
     "problems.product": ("Product", "Producto"),

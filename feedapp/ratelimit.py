@@ -124,13 +124,14 @@ class RateLimiter:
             self.redis.hset(self.limits_key, mapping={"per_second": per_s, "per_minute": per_m})
         left_s = _int(headers.get("Jumpseller-PerSecondRateLimit-Remaining"))
         left_m = _int(headers.get("Jumpseller-PerMinuteRateLimit-Remaining"))
-        # Jumpseller counted more than we sent: another client shares the quota, so wait.
-        if left_m is not None and left_m <= 1 and current.per_minute - left_m > self._ours(60):
+        # Jumpseller counted more than we sent over a longer span (its window plus any transit
+        # time): another client shares the quota, so wait instead of meeting a 429.
+        if left_m is not None and left_m <= 1 and current.per_minute - left_m > self._ours(65):
             self.pause(60.0)
-        elif left_s is not None and left_s <= 1 and current.per_second - left_s > self._ours(1):
+        elif left_s is not None and left_s <= 1 and current.per_second - left_s > self._ours(1.5):
             self.pause(1.0)
 
-    def _ours(self, seconds: int) -> int:
+    def _ours(self, seconds: float) -> int:
         """How many requests this store's builds sent in the last few seconds."""
         now_ms = time.time() * 1000
         return int(self.redis.zcount(self.log_key, now_ms - seconds * 1000, "+inf"))

@@ -139,7 +139,7 @@ def _status_payload(svc: Services, store: Store) -> dict[str, object]:
     return {
         "state": view["state"],
         "percent": view["percent"],
-        "items": view["items"],
+        "items": view["item_count"],
         "html": html,
     }
 
@@ -166,8 +166,8 @@ def status_view(svc: Services, store: Store) -> dict[str, object]:
         "percent": percent,
         "pages_done": done,
         "pages_total": total,
-        "items": last_good.get("items"),
-        "products": last_good.get("products"),
+        "item_count": last_good.get("items"),
+        "product_count": last_good.get("products"),
         "left_out": last_good.get("left_out") or 0,
         "last_at": _when(float(finished), store, lang) if finished else "",
         "duration": _duration(float(last_good.get("duration") or 0), lang) if finished else "",
