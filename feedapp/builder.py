@@ -6,6 +6,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from feedapp import buildstatus
@@ -49,9 +50,13 @@ def build_feed(
     status.started(build_id, started)
     client = make_client(svc, store_code)
     try:
-        store = refresh_profile(svc, store, client)
+        with ThreadPoolExecutor(3, thread_name_prefix=f"info-{store_code}") as pool:
+            info_reply = pool.submit(client.store_info)
+            languages = pool.submit(client.languages)
+            categories_reply = pool.submit(client.categories)
+            store = refresh_profile(svc, store, info_reply.result(), languages.result())
+            categories = categories_reply.result()
         info = store_info(store)
-        categories = client.categories()
         registry.set_json(store_code, "categories", {"categories": categories})
         catalog = CatalogContext(categories)
         diagnostics = BuildDiagnostics()
@@ -111,10 +116,8 @@ def make_client(svc: Services, store_code: str) -> JumpsellerClient:
     return JumpsellerClient(str(svc.settings["JUMPSELLER_API_URL"]), store_code, tokens, limiter)
 
 
-def refresh_profile(svc: Services, store: Store, client: JumpsellerClient) -> Store:
+def refresh_profile(svc: Services, store: Store, data: dict, languages: list[str]) -> Store:
     """Re-read store/info and languages each build: currency, URL or name may have changed."""
-    data = client.store_info()
-    languages = client.languages()
     store = svc.registry.get(store.code)  # the token may have been refreshed meanwhile
     apply_store_info(store, data)
     if languages:

@@ -187,28 +187,29 @@ class JumpsellerClient:
             return data if isinstance(data, list) else []
 
         done = 0
+        # One page past the count is read too: products added while paging land there.
+        last_page = total_pages + 1
         with ThreadPoolExecutor(self.workers, thread_name_prefix=f"pages-{self.code}") as pool:
-            pending: deque[Future] = deque()
+            pending: deque[tuple[int, Future]] = deque()
             next_page = 1
             lookahead = self.workers * 2
             try:
-                while next_page <= total_pages or pending:
-                    while next_page <= total_pages and len(pending) < lookahead:
-                        pending.append(pool.submit(fetch, next_page))
+                while pending or next_page <= last_page:
+                    while next_page <= last_page and len(pending) < lookahead:
+                        pending.append((next_page, pool.submit(fetch, next_page)))
                         next_page += 1
-                    rows = pending.popleft().result()
-                    done += 1
-                    if progress:
-                        progress(done, total_pages)
+                    page, future = pending.popleft()
+                    rows = future.result()
+                    if page <= total_pages:
+                        done += 1
+                        if progress:
+                            progress(done, total_pages)
+                    elif rows:
+                        last_page = page + 1  # still more than counted: read on to an empty page
                     yield from _unique(rows, seen)
             finally:
-                for future in pending:
+                for _, future in pending:
                     future.cancel()
-        # Products added while paging land past the counted pages: read on to an empty page.
-        page = total_pages + 1
-        while rows := fetch(page):
-            yield from _unique(rows, seen)
-            page += 1
 
 
 def _unique(rows: list, seen: set[object]) -> Iterator[dict]:

@@ -202,6 +202,8 @@ class _ProductMapping:
         fields += [("product_type", self.product_type)]
         fields += [("item_group_id", self.pid if variant is not None else None)]
         fields += [(kind, attrs.get(kind)) for kind in KINDS] + [("shipping_weight", weight)]
+        if taxonomy.is_apparel(self.category_id):
+            fields += [("gender", self.options.gender), ("age_group", self.options.age_group)]
         fields = [(name, value) for name, value in fields if value]
         return Item(id=item_id, fields=fields)
 
@@ -305,8 +307,10 @@ class _ProductMapping:
     def _check_apparel(self, attrs: dict[str, str]) -> None:
         if taxonomy.is_apparel(self.category_id):
             wanted = ["color", "size"] if taxonomy.needs_size(self.category_id) else ["color"]
-            missing = [name for name in wanted if name not in attrs] + ["gender", "age_group"]
-            self.found.append(("apparel_attributes_missing", ", ".join(missing)))
+            missing = [name for name in wanted if name not in attrs]
+            missing += [name for name in ("gender", "age_group") if not getattr(self.options, name)]
+            if missing:
+                self.found.append(("apparel_attributes_missing", ", ".join(missing)))
 
 
 def _present(value: object) -> bool:

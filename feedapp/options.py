@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 
+from feedapp.textclean import is_placeholder_brand
+
 CONDITIONS = ("new", "refurbished", "used")
+GENDERS = ("", "male", "female", "unisex")
+AGE_GROUPS = ("", "newborn", "infant", "toddler", "kids", "adult")
 FREQUENCIES = (1, 2, 3, 6, 12, 24)
 
 #: Option names that mean each Google attribute, in English, Spanish and Portuguese.
@@ -53,6 +58,8 @@ class FeedOptions:
     default_google_category: str = ""
     category_map: dict[str, str] = field(default_factory=dict)
     condition: str = "new"
+    gender: str = ""
+    age_group: str = ""
     color_options: list[str] = field(default_factory=lambda: _names("color"))
     size_options: list[str] = field(default_factory=lambda: _names("size"))
     material_options: list[str] = field(default_factory=lambda: _names("material"))
@@ -87,7 +94,7 @@ class FeedOptions:
 def validate_options(
     form: dict[str, object],
     *,
-    known_category: callable | None = None,
+    known_category: Callable[[str], bool] | None = None,
     languages: list[str] | None = None,
 ) -> tuple[FeedOptions, dict[str, str]]:
     """Turn submitted values into options, with an error message per rejected field.
@@ -118,11 +125,17 @@ def validate_options(
     opts.include_not_available = flag("include_not_available")
     opts.sku_is_mpn = flag("sku_is_mpn")
     opts.default_brand = text("default_brand", 70)
-    if opts.default_brand.casefold() in ("n/a", "na", "none", "generic", "no brand", "-"):
+    if opts.default_brand and is_placeholder_brand(opts.default_brand):
         errors["default_brand"] = "Google refuses placeholder brands; leave it empty instead."
     opts.condition = str(form.get("condition", "new"))
     if opts.condition not in CONDITIONS:
         errors["condition"] = "Choose new, refurbished or used."
+    opts.gender = str(form.get("gender", "") or "")
+    if opts.gender not in GENDERS:
+        errors["gender"] = "Choose male, female, unisex or none."
+    opts.age_group = str(form.get("age_group", "") or "")
+    if opts.age_group not in AGE_GROUPS:
+        errors["age_group"] = "Choose an age group from the list, or none."
     for kind in ("color", "size", "material", "pattern"):
         opts.__setattr__(f"{kind}_options", name_list(f"{kind}_options"))
     opts.title_pattern = text("title_pattern", 200) or "{name} - {options}"

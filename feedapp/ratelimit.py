@@ -52,7 +52,7 @@ class RateLimiter:
     """Reserves request slots for a store; every process building that store shares the log."""
 
     #: Safety margins on each window, so arrival jitter at Jumpseller never makes a window overfull.
-    SECOND_MARGIN_MS = 60
+    SECOND_MARGIN_MS = 120
     MINUTE_MARGIN_MS = 600
 
     def __init__(

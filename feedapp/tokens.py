@@ -118,11 +118,16 @@ class TokenKeeper:
         self.registry = registry
         self.oauth = oauth
         self.redis = redis or registry.redis
+        self._known: dict[str, Store] = {}  # per process: no Redis round trip per API call
 
     def access_token(self, code: str, *, stale: str | None = None) -> str:
         """A token valid for at least REFRESH_MARGIN; `stale` names one Jumpseller just refused."""
+        known = self._known.get(code)
+        if known is not None and self._usable(known, stale):
+            return known.access_token
         store = self.registry.get(code)
         if self._usable(store, stale):
+            self._known[code] = store
             return store.access_token
         lock = self.redis.lock(
             f"{self.registry.prefix}lock:refresh:{code}", timeout=60, blocking_timeout=45
@@ -131,9 +136,10 @@ class TokenKeeper:
             raise TokenError(f"Store '{code}': another process held the token refresh too long.")
         try:
             store = self.registry.get(code)  # re-read: another process may have refreshed it
-            if self._usable(store, stale):
-                return store.access_token
-            return self._refresh(store).access_token
+            if not self._usable(store, stale):
+                store = self._refresh(store)
+            self._known[code] = store
+            return store.access_token
         finally:
             lock.release()
 

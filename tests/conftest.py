@@ -13,6 +13,11 @@ from feedapp import create_app
 from feedapp.stores import Store, StoreRegistry
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """--update-golden rewrites the checked-in golden feed instead of comparing with it."""
+    parser.addoption("--update-golden", action="store_true", help="rewrite golden files")
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """The test Redis; the suite fails (never skips) when it does not answer."""

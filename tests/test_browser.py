@@ -184,7 +184,6 @@ def rebuild_and_watch(app: FrameLocator) -> None:
         if seen[-1][0] in ("ok", "failed"):
             break
         time.sleep(0.1)
-    print("SEEN", seen)
     assert seen[-1] == ("ok", "100"), seen
     assert any(state == "running" for state, _ in seen), seen
     items = int(app.locator("#status-box").get_attribute("data-items"))

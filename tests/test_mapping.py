@@ -634,6 +634,16 @@ def test_apparel_without_color_size_gender_or_age_is_reported() -> None:
     assert "apparel_attributes_missing" not in codes(run(product(google_product_category="222")))
 
 
+def test_merchant_gender_and_age_group_go_on_apparel_only() -> None:
+    options = FeedOptions(gender="female", age_group="adult")
+    fields = only(product(google_product_category="1604"), options)
+    assert (fields["gender"], fields["age_group"]) == ("female", "adult")
+    problem = next(p for p in run(product(google_product_category="1604"), options).problems
+                   if p.code == "apparel_attributes_missing")
+    assert problem.detail == "color, size"
+    assert "gender" not in only(product(google_product_category="222"), options)
+
+
 # --- shipping weight -------------------------------------------------------------------------
 
 

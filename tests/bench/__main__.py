@@ -1,0 +1,70 @@
+"""The benchmark suite in one command: `python -m tests.bench [--quick] [--only build,render]`.
+
+Prints one table (each figure the median of its runs, next to its target) and writes the same
+figures, with every run, to tests/bench/results/bench.json. Needs a Redis server; the suite uses
+its own database (12 by default) and flushes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from tests.bench import build, freshness, memory, render, serving
+from tests.bench.report import Section, machine, render_table, write_json
+from tests.bench.stack import DEFAULT_REDIS_URL, open_bench
+
+SECTIONS = ("build", "render", "memory", "serving", "freshness")
+DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "bench.json"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line; --only takes a comma-separated subset of SECTIONS."""
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write figures")
+    parser.add_argument(
+        "--redis-url", default=DEFAULT_REDIS_URL, help="a Redis database the suite may flush"
+    )
+    args = parser.parse_args(argv)
+    args.only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = sorted(set(args.only) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen sections, print the table, write the JSON."""
+    args = parse_args(argv)
+    started = time.monotonic()
+    host = machine()
+    bench = open_bench(args.redis_url, args.quick)
+    sections: list[Section] = []
+    try:
+        build_runs: list[dict] = []
+        if "build" in args.only:
+            build_runs = build.run(bench)
+            sections.append(build.summarise(build_runs))
+        if "render" in args.only:
+            sections.append(render.run(bench))
+        if "memory" in args.only:
+            sections.append(memory.summarise(bench, memory.runs_for(bench, build_runs)))
+        if "serving" in args.only:
+            sections.append(serving.run(bench))
+        if "freshness" in args.only:
+            sections.append(freshness.run(bench))
+    finally:
+        bench.close()
+    seconds = time.monotonic() - started
+    print(render_table(sections, host, seconds))
+    write_json(args.json, sections, host, seconds, "quick" if args.quick else "full")
+    print(f"Figures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Build time and memory: real builds against the sandbox, each in a fresh process of its own.
+
+Each run installs a new sandbox store (a new store code), so both the sandbox's and our limiter's
+windows start empty: a run is a store whose quota nobody spent in the last minute, as a daily
+rebuild finds it. The build runs as `flask feeds rebuild --sync` runs it (the store's build lock
+around ``builder.build_feed``) in a child process, whose peak RSS is the build's memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+from feedapp.sandbox.catalogue import generate_categories
+from feedapp.xmlfeed import remove_store_feeds
+from tests.bench import floor
+from tests.bench.report import Row, Section, progress, size_label
+from tests.bench.stack import Bench
+from tests.processes import ROOT
+
+LATENCY_MS = 100
+#: (products, runs): fewer runs of the big store keep the suite within its 10 minutes.
+SIZES = ((1_000, 5), (10_000, 3), (100_000, 2))
+QUICK_SIZES = ((200, 2), (1_000, 2))
+#: Wall time over the rate-limit floor, per store size (issue 6).
+TARGETS = {10_000: 1.2, 100_000: 1.1}
+CHILD_TIMEOUT = 900
+
+
+def run(bench: Bench, sizes: tuple[tuple[int, int], ...] | None = None) -> list[dict]:
+    """Every build run of every size, in order; each a dict of figures."""
+    sizes = sizes or (QUICK_SIZES if bench.quick else SIZES)
+    return [build_once(bench, products, n) for products, runs in sizes for n in range(runs)]
+
+
+def build_once(bench: Bench, products: int, run_no: int) -> dict:
+    """Install a fresh store of `products` products, build it in a child process, measure it."""
+    code = f"bench{products}-{run_no + 1}"
+    bench.install(code, products, LATENCY_MS)
+    before = bench.sandbox.stats()
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.bench.build", "--child", code],
+        cwd=ROOT,
+        env=bench.env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+    )
+    after = bench.sandbox.stats()
+    if child.returncode != 0:
+        raise RuntimeError(f"build of {code} failed:\n{child.stderr[-3000:]}")
+    figures = json.loads(child.stdout.strip().splitlines()[-1])
+    remove_store_feeds(bench.feeds_dir, code)  # a 100k feed is ~400 MB
+    needed = floor.build_requests(products, len(generate_categories()))
+    duration = figures["duration"]
+    progress(
+        f"build {size_label(products)} run {run_no + 1}: {duration:.1f} s, "
+        f"{figures['requests_made']} requests, peak RSS {figures['peak_rss_mib']:.0f} MiB"
+    )
+    return {
+        "store": code,
+        "products": products,
+        "latency_ms": LATENCY_MS,
+        **figures,
+        "requests_needed": needed,
+        "requests_seen_by_sandbox": after["requests"] - before["requests"],
+        "rate_limited_429": after["rate_limited"] - before["rate_limited"],
+        "floor_seconds": round(floor.rate_floor(needed), 3),
+        "ratio_to_floor": round(duration / floor.rate_floor(needed), 3),
+        "pages_floor_seconds": round(floor.pages_floor(products), 3),
+        "ratio_to_pages_floor": round(duration / floor.pages_floor(products), 3),
+    }
+
+
+def summarise(runs: list[dict]) -> Section:
+    """One row per size: median wall time, its floor and the ratio against the target."""
+    rows = []
+    for products in sorted({r["products"] for r in runs}):
+        same = [r for r in runs if r["products"] == products]
+        ratio = statistics.median(r["ratio_to_floor"] for r in same)
+        target = TARGETS.get(products)
+        first = same[0]
+        rows.append(
+            Row(
+                f"build {products:,} products",
+                f"{statistics.median(r['duration'] for r in same):.1f} s; "
+                f"{ratio:.2f}x floor {first['floor_seconds']:.1f} s (R={first['requests_needed']})"
+                f"; {statistics.median(r['ratio_to_pages_floor'] for r in same):.2f}x pages/20",
+                f"<= {target}x floor" if target else "-",
+                None if target is None else ratio <= target,
+                f"{len(same)} runs; 429s {sum(r['rate_limited_429'] for r in same)}; "
+                f"items {first['items']:,}",
+            )
+        )
+    notes = [
+        f"build: sandbox latency {LATENCY_MS} ms, limits 20/s and 800/min; each run a new store "
+        "(empty quota windows); wall time = builder's duration (build start to publish).",
+        f"build floor: {floor.FLOOR_FORMULA}; {floor.REQUESTS_FORMULA}; {floor.PAGES_FORMULA}.",
+    ]
+    return Section("build", rows, {"runs": runs}, notes)
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(code: str) -> dict:
+    """Build one store in this process, as `feeds rebuild --sync` does; print its figures."""
+    from config import Config
+    from feedapp import builder, rebuilds
+    from feedapp.services import Services
+
+    baseline = _rss_mib()
+    svc = Services(Config().as_flask())
+    pages_at: dict[str, float] = {}
+
+    def progress(update: dict[str, object]) -> None:
+        now = time.time()
+        pages_at.setdefault("first", now)
+        if update.get("pages_done") == update.get("pages_total"):
+            pages_at["last"] = now
+
+    result = rebuilds.run_with_lock(
+        svc, code, lambda: builder.build_feed(svc, code, progress=progress)
+    )
+    if not isinstance(result, builder.BuildResult):
+        raise RuntimeError(f"store {code}: the build lock was taken")
+    end = result.started_at + result.duration
+    first, last = pages_at.get("first", end), pages_at.get("last", end)
+    return {
+        "duration": round(result.duration, 3),
+        "items": result.items,
+        "products_built": result.products,
+        "requests_made": result.requests,
+        "client_rate_limited": result.rate_limited,
+        "phase_before_first_page": round(first - result.started_at, 3),
+        "phase_pages": round(last - first, 3),
+        "phase_after_last_page": round(end - last, 3),
+        "peak_rss_mib": round(_rss_mib(), 1),
+        "baseline_rss_mib": round(baseline, 1),
+    }
+
+
+def main() -> None:
+    """The child's entry point: ``python -m tests.bench.build --child STORE``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", required=True, help="store code to build in this process")
+    print(json.dumps(child(parser.parse_args().child)))
+
+
+if __name__ == "__main__":
+    main()
