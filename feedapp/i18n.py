@@ -247,6 +247,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "options.condition.new": ("New", "Nuevo"),
     "options.condition.refurbished": ("Refurbished", "Reacondicionado"),
     "options.condition.used": ("Used", "Usado"),
+    "options.apparel_help": (
+        "Google asks clothing for a gender and an age group, which Jumpseller products do not "
+        "have. Set them here only if one value fits your whole catalogue.",
+        "Google pide a la ropa un género y un grupo de edad, que los productos de Jumpseller no "
+        "tienen. Defínelos aquí solo si un valor sirve para todo tu catálogo.",
+    ),
+    "options.none": ("Not set", "Sin definir"),
+    "options.gender": ("Gender (clothing)", "Género (ropa)"),
+    "options.gender.male": ("Male", "Masculino"),
+    "options.gender.female": ("Female", "Femenino"),
+    "options.gender.unisex": ("Unisex", "Unisex"),
+    "options.age_group": ("Age group (clothing)", "Grupo de edad (ropa)"),
+    "options.age_group.newborn": ("Newborn (up to 3 months)", "Recién nacido (hasta 3 meses)"),
+    "options.age_group.infant": ("Infant (3–12 months)", "Bebé (3 a 12 meses)"),
+    "options.age_group.toddler": ("Toddler (1–5 years)", "Niño pequeño (1 a 5 años)"),
+    "options.age_group.kids": ("Kids (5–13 years)", "Niños (5 a 13 años)"),
+    "options.age_group.adult": ("Adult", "Adulto"),
     "options.option_names": (
         "Which variant option names mean…",
         "Qué nombres de opción de variante significan…",
@@ -319,6 +336,10 @@ FIELD_ERRORS_ES: dict[str, str] = {
         "Google rechaza las marcas de relleno; mejor déjala vacía."
     ),
     "Choose new, refurbished or used.": "Elige nuevo, reacondicionado o usado.",
+    "Choose male, female, unisex or none.": "Elige masculino, femenino, unisex o ninguno.",
+    "Choose an age group from the list, or none.": (
+        "Elige un grupo de edad de la lista, o ninguno."
+    ),
     "Each option name must be at most 50 characters.": (
         "Cada nombre de opción puede tener como máximo 50 caracteres."
     ),

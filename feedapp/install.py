@@ -15,7 +15,7 @@ import logging
 import re
 import secrets
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from requests.exceptions import RequestException
 from werkzeug.exceptions import HTTPException
 
@@ -141,12 +141,21 @@ def _failed(key: str, status: int, **values: str) -> Response:
 
 
 @bp.app_errorhandler(HTTPException)
-def http_error(exc: HTTPException) -> tuple[str | Response, int]:
-    """Every HTTP error as a small page in the merchant's language (with the framing headers)."""
+def http_error(exc: HTTPException) -> Response:
+    """HTTP errors as a small page in the merchant's language, keeping the error's own headers.
+
+    The feed routes keep werkzeug's plain answers (e.g. 416 with its Content-Range).
+    """
+    response = exc.get_response()
+    if request.blueprint == "public":
+        return response
     status = exc.code or 500
     key = getattr(exc, "message_key", f"error.{status}")
     if key not in i18n.STRINGS:
         key = "error.400" if status < 500 else "error.500"
     if request.accept_mimetypes.best == "application/json":  # the page's own fetch calls
-        return jsonify(error=status, message=i18n.text(key)), status
-    return render_template("error.html", message=i18n.text(key), status=status), status
+        response.set_data(json.dumps({"error": status, "message": i18n.text(key)}))
+        response.mimetype = "application/json"
+    else:
+        response.set_data(render_template("error.html", message=i18n.text(key), status=status))
+    return response

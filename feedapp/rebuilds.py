@@ -146,7 +146,7 @@ def job_meta(svc: Services, code: str) -> dict[str, object]:
             continue
         return {
             "job_id": jid,
-            "status": str(job.get_status()),
+            "status": getattr(job.get_status(), "value", "unknown"),
             "enqueued_at": job.enqueued_at.timestamp() if job.enqueued_at else None,
         }
     return {}

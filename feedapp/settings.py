@@ -13,7 +13,14 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 from feedapp import buildstatus, i18n, rebuilds, services, taxonomy, websecurity
 from feedapp.builder import make_client
 from feedapp.jumpseller import ApiError
-from feedapp.options import CONDITIONS, FREQUENCIES, FeedOptions, validate_options
+from feedapp.options import (
+    AGE_GROUPS,
+    CONDITIONS,
+    FREQUENCIES,
+    GENDERS,
+    FeedOptions,
+    validate_options,
+)
 from feedapp.problems import PROBLEM_CODES, Problem, describe
 from feedapp.services import Services
 from feedapp.stores import Store
@@ -60,6 +67,8 @@ def render_page(
         categories=categories,
         categories_failed=categories_failed,
         conditions=CONDITIONS,
+        genders=GENDERS,
+        age_groups=AGE_GROUPS,
         frequencies=FREQUENCIES,
         option_kinds=OPTION_KINDS,
     )
@@ -71,17 +80,21 @@ def save_options() -> Response:
     """Validate and save the feed options, then rebuild; a rejected save changes nothing."""
     page, store = _connected_store()
     websecurity.check_csrf(page)
+    svc = services.current()
     submitted = submitted_values(request.form)
+    cached = (svc.registry.get_json(store.code, "categories") or {}).get("categories") or []
+    known = {str(category.get("id")) for category in cached}
     form = dict(submitted)
     form["default_google_category"] = _category_id(str(submitted["default_google_category"]))
-    form["category_map"] = {k: _category_id(v) for k, v in submitted["category_map"].items()}
+    form["category_map"] = {
+        k: _category_id(v) for k, v in submitted["category_map"].items() if k in known
+    }
     options, errors = validate_options(
         form, known_category=_known_category, languages=store.languages
     )
     if errors:
         translated = {field: i18n.field_error(msg) for field, msg in errors.items()}
         return render_page(page, store, values=submitted, errors=translated, status=400)
-    svc = services.current()
     svc.registry.save_options(store.code, options)
     rebuilds.request_build(svc, store.code, reason="settings changed")
     log.info("store=%s feed options saved", store.code)
@@ -90,7 +103,7 @@ def save_options() -> Response:
 
 @bp.post("/rebuild")
 def rebuild() -> Response:
-    """ "Rebuild now": queue a build (or mark the running one for a follow-up)."""
+    """Queue a build for "Rebuild now" (or mark a running one for a follow-up build)."""
     page, store = _connected_store()
     websecurity.check_csrf(page)
     svc = services.current()

@@ -49,8 +49,10 @@ def config(tmp_path: Path, redis_url: str) -> TestConfig:
 
 
 @pytest.fixture
-def app(config: TestConfig, redis: Redis):  # noqa: ANN201
-    """The web app wired to the test Redis."""
+def app(request: pytest.FixtureRequest, config: TestConfig, redis: Redis):  # noqa: ANN201
+    """The web app wired to the test Redis (and to the sandbox when the test uses one)."""
+    if "sandbox" in request.fixturenames:
+        config = request.getfixturevalue("live_config")
     return create_app(config, redis=redis)
 
 
@@ -124,11 +126,9 @@ def live_config(config: TestConfig, sandbox) -> TestConfig:  # noqa: ANN001
 
 
 @pytest.fixture
-def svc(live_config: TestConfig, redis: Redis):  # noqa: ANN201
-    """The services a worker process builds, on the test Redis."""
-    from feedapp.services import Services
-
-    return Services(live_config.as_flask(), redis)
+def svc(app, redis: Redis):  # noqa: ANN001, ANN201
+    """The services a worker process builds (sandbox settings when a test asks for them)."""
+    return app.extensions["feedapp"]
 
 
 @pytest.fixture

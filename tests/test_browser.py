@@ -132,8 +132,8 @@ def install_through_popup(page: Page, app: FrameLocator) -> None:
     with page.expect_popup() as opened:
         connect.click()
     popup = opened.value
-    popup.locator("button.approve").click()
-    popup.wait_for_event("close")
+    with popup.expect_event("close"):  # the callback page hands over, then closes the popup
+        popup.locator("button.approve").click()
     expect(app.locator("#store-name")).to_contain_text("Tienda Sandbox")
     expect(app.locator("#options-form")).to_be_visible()
 

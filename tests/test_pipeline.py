@@ -69,6 +69,11 @@ def builds_run(svc) -> list[dict]:  # noqa: ANN001
     return [r for r in results if r and "build_id" in r]
 
 
+def limited(proc: Process) -> str:
+    """The worker's log lines about 429s, to explain a failure."""
+    return "\n".join(line for line in proc.log.read_text().splitlines() if "rate-limited" in line)
+
+
 def feed_bytes(svc, code: str) -> bytes:  # noqa: ANN001
     return published_feed(svc.feeds_dir, code).xml_path.read_bytes()
 
@@ -196,13 +201,13 @@ def test_tokens_expiring_during_a_build(svc, installed, sandbox, start) -> None:
     SandboxSettings(product_count=20_000, latency_ms=100)
 ])
 def test_twenty_thousand_products_at_100ms_without_a_429(svc, installed, sandbox, start) -> None:  # noqa: ANN001
-    start("worker")
+    worker = start("worker")
     rebuilds.request_build(svc, installed.code)
     status = wait_built(svc, installed.code, timeout=300)
     assert status["state"] == "ok", status["error"]
     assert status["products"] >= 19_000
     stats = control(sandbox, "stats", method="get")
-    assert stats["rate_limited"] == 0
+    assert stats["rate_limited"] == 0, limited(worker)
     build = svc.registry.get_json(installed.code, "build")
     floor = 200 / 20
     print(f"20k products: {build['duration']:.1f}s, {stats['requests']} requests, "
@@ -213,13 +218,13 @@ def test_twenty_thousand_products_at_100ms_without_a_429(svc, installed, sandbox
     SandboxSettings(product_count=10_000, per_second=5, per_minute=100)
 ])
 def test_store_with_lower_limits_gets_no_429(svc, installed, sandbox, start) -> None:  # noqa: ANN001
-    start("worker")
+    worker = start("worker")
     rebuilds.request_build(svc, installed.code)
     status = wait_built(svc, installed.code, timeout=300)
     assert status["state"] == "ok", status["error"]
     stats = control(sandbox, "stats", method="get")
     assert stats["requests"] > 100  # the per-minute limit was really in play
-    assert stats["rate_limited"] == 0
+    assert stats["rate_limited"] == 0, limited(worker)
 
 
 def test_two_schedulers_queue_one_build(svc, installed, sandbox, start) -> None:  # noqa: ANN001

@@ -56,7 +56,10 @@ def valid_form(**changes: str) -> dict[str, str]:
         "default_brand": "Marca Propia",
         "default_google_category": "187 - Apparel & Accessories > Shoes",
         "category_map.11": "212 - Apparel & Accessories > Clothing > Shirts & Tops",
+        "category_map.999": "166",  # not one of the store's categories: ignored
         "condition": "used",
+        "gender": "female",
+        "age_group": "adult",
         "color_options": "Color, Tono",
         "size_options": "Talla",
         "material_options": "Material",
@@ -116,6 +119,7 @@ def test_saving_valid_options_stores_them_and_queues_a_rebuild(
     assert options.default_google_category == "187"
     assert options.category_map == {"11": "212"}
     assert options.condition == "used" and options.sku_is_mpn and options.include_out_of_stock
+    assert (options.gender, options.age_group) == ("female", "adult")
     assert not options.include_not_available  # an unticked box means no
     assert options.color_options == ["Color", "Tono"] and options.frequency_hours == 6
     assert options.language == "en" and options.utm_campaign == "verano-2026"
@@ -138,6 +142,8 @@ def test_a_rejected_save_keeps_the_old_settings_and_reshows_what_was_typed(
         utm_source="google ads!",
         default_google_category="zapatos bonitos",
         condition="broken",
+        gender="other",
+        age_group="teen",
         frequency_hours="5",
         language="fr",
         default_brand="N/A",
@@ -153,6 +159,8 @@ def test_a_rejected_save_keeps_the_old_settings_and_reshows_what_was_typed(
         "utm_source",
         "default_google_category",
         "condition",
+        "gender",
+        "age_group",
         "frequency_hours",
         "language",
         "default_brand",
@@ -171,6 +179,8 @@ def test_every_validation_message_has_a_spanish_version() -> None:
     form = {
         "default_brand": "x" * 71,
         "condition": "?",
+        "gender": "?",
+        "age_group": "?",
         "color_options": "y" * 51,
         "title_pattern": "{name} {precio}",
         "language": "fr",
@@ -184,7 +194,7 @@ def test_every_validation_message_has_a_spanish_version() -> None:
         languages=[],
     )
     messages = {*errors.values(), *more.values()}
-    assert len(messages) >= 9
+    assert len(messages) >= 11
     for message in messages:
         assert i18n.field_error(message, "es") != message, message
 

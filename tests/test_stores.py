@@ -131,3 +131,16 @@ def test_cli_list_show_remove(store: Store, runner) -> None:  # noqa: ANN001
     assert missing.exit_code == 1 and "nope" in missing.output
     removed = runner.invoke(args=["stores", "remove", "teststore", "--yes"])
     assert removed.exit_code == 0 and "removed" in removed.output
+
+
+def test_no_secret_in_clear_after_a_real_install_and_build(svc, installed, redis) -> None:  # noqa: ANN001
+    from feedapp import builder
+
+    builder.build_feed(svc, installed.code)
+    store = svc.registry.get(installed.code)
+    assert store.hooks_token and store.refresh_token and store.access_token
+    raw = dump(redis)
+    for secret in (store.access_token, store.refresh_token, store.hooks_token, store.feed_token,
+                   installed.access_token, installed.refresh_token):
+        assert secret.encode() not in raw
+    assert svc.settings["JUMPSELLER_CLIENT_SECRET"].encode() not in raw

@@ -177,6 +177,8 @@ def test_every_html_response_may_be_framed_only_by_jumpseller(app, store: Store)
         assert "X-Frame-Options" not in reply.headers
         assert reply.headers["Referrer-Policy"] == "no-referrer"
         assert reply.headers["Cache-Control"] == "no-store"
+    (not_allowed,) = [r for r in html if r.status_code == 405 and r.request.path == "/install"]
+    assert "GET" in not_allowed.headers["Allow"]  # the error page keeps the error's own headers
     for reply in responses:
         reply.close()
 

@@ -104,8 +104,8 @@ class Bench:
     svc: Services
     scratch: Path
     quick: bool
-    #: The last render pass's unpublished feed, which the serving benchmark publishes.
-    rendered: Path | None = None
+    #: The last render pass's unpublished feed and its items, which the serving benchmark publishes.
+    rendered: tuple[Path, int] | None = None
     _sandbox: SandboxProcess | None = None
     _workers: list[Process] = field(default_factory=list)
 
