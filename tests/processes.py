@@ -32,8 +32,12 @@ class Process:
         self.log = log
         self._out = open(log, "ab")  # noqa: SIM115 - closed in stop()
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "feedapp", *args], env=env, cwd=ROOT,
-            stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", "flask", "--app", "feedapp", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def kill(self, sig: int = signal.SIGKILL) -> None:

@@ -26,8 +26,10 @@ def free_port() -> int:
 
 def demo_env_file() -> dict[str, str]:
     text = (ROOT / "instance" / "demo.env").read_text()
-    return {k: shlex.split(v)[0] if v else "" for k, v in
-            (line.split("=", 1) for line in text.splitlines() if line)}
+    return {
+        k: shlex.split(v)[0] if v else ""
+        for k, v in (line.split("=", 1) for line in text.splitlines() if line)
+    }
 
 
 def test_demo_runs_on_embedded_redis(tmp_path) -> None:  # noqa: ANN001
@@ -36,17 +38,31 @@ def test_demo_runs_on_embedded_redis(tmp_path) -> None:  # noqa: ANN001
     env["FEEDS_DIR"] = str(tmp_path / "feeds")
     log = open(tmp_path / "demo.log", "wb")  # noqa: SIM115
     demo = subprocess.Popen(
-        [sys.executable, "-m", "feedapp.demo", "--port", str(app_port),
-         "--sandbox-port", str(sandbox_port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "feedapp.demo",
+            "--port",
+            str(app_port),
+            "--sandbox-port",
+            str(sandbox_port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     admin = f"http://localhost:{sandbox_port}/admin"
     app = f"http://127.0.0.1:{app_port}"
     try:
+
         def up() -> bool:
             try:
-                return (requests.get(f"{app}/healthz", timeout=2).ok
-                        and requests.get(admin, timeout=2).ok)
+                return (
+                    requests.get(f"{app}/healthz", timeout=2).ok
+                    and requests.get(admin, timeout=2).ok
+                )
             except requests.ConnectionError:
                 return False
 
@@ -55,27 +71,54 @@ def test_demo_runs_on_embedded_redis(tmp_path) -> None:  # noqa: ANN001
         assert "<iframe" in page and f"{app}/" in page
         assert "embedded (fakeredis)" in (tmp_path / "demo.log").read_text()
         # The operator CLI joins the demo and a real worker builds through the RQ queue.
-        requests.post(f"http://localhost:{sandbox_port}/_sandbox/settings",
-                      json={"auto_approve": True}, timeout=5).raise_for_status()
+        requests.post(
+            f"http://localhost:{sandbox_port}/_sandbox/settings",
+            json={"auto_approve": True},
+            timeout=5,
+        ).raise_for_status()
         cli_env = {**os.environ, **demo_env_file()}
         flask = [sys.executable, "-m", "flask"]
-        run = subprocess.run([*flask, "stores", "connect"], env=cli_env, cwd=ROOT,
-                             capture_output=True, text=True, timeout=60)
+        run = subprocess.run(
+            [*flask, "stores", "connect"],
+            env=cli_env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert run.returncode == 0, run.stderr
-        run = subprocess.run([*flask, "feeds", "rebuild", "sandboxstore"], env=cli_env, cwd=ROOT,
-                             capture_output=True, text=True, timeout=60)
+        run = subprocess.run(
+            [*flask, "feeds", "rebuild", "sandboxstore"],
+            env=cli_env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert "queued" in run.stdout
 
         def built() -> dict | None:
-            out = subprocess.run([*flask, "feeds", "status", "--json"], env=cli_env, cwd=ROOT,
-                                 capture_output=True, text=True, timeout=60).stdout
+            out = subprocess.run(
+                [*flask, "feeds", "status", "--json"],
+                env=cli_env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            ).stdout
             status = json.loads(out.splitlines()[0])
             return status if status["state"] == "ok" else None
 
         status = wait_for(built, 60, "the demo's first build", every=1)
         assert status["items"] > 0
-        url = subprocess.run([*flask, "feeds", "url", "sandboxstore"], env=cli_env, cwd=ROOT,
-                             capture_output=True, text=True, timeout=60).stdout.strip()
+        url = subprocess.run(
+            [*flask, "feeds", "url", "sandboxstore"],
+            env=cli_env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.strip()
         assert requests.get(url, timeout=10).text.count("<item>") == status["items"]
     finally:
         os.killpg(demo.pid, signal.SIGTERM)

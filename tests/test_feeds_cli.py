@@ -50,7 +50,11 @@ def test_queue_rebuild_and_see_it_queued(runner, store) -> None:  # noqa: ANN001
 
 
 def test_unknown_store_and_missing_argument(runner, store) -> None:  # noqa: ANN001
-    for args in (["feeds", "rebuild", "nope"], ["feeds", "status", "nope"], ["feeds", "url", "nope"]):
+    for args in (
+        ["feeds", "rebuild", "nope"],
+        ["feeds", "status", "nope"],
+        ["feeds", "url", "nope"],
+    ):
         result = runner.invoke(args=args)
         assert result.exit_code == 1 and "nope" in result.output
     bare = runner.invoke(args=["feeds", "rebuild"])

@@ -20,8 +20,13 @@ def sandbox_settings() -> SandboxSettings:
 
 
 def test_seeded_catalogue_gives_the_golden_feed(svc, installed, request) -> None:  # noqa: ANN001
-    options = FeedOptions(default_brand="Tienda Sandbox", gender="unisex", age_group="adult",
-                          default_google_category="5181", utm_campaign="golden")
+    options = FeedOptions(
+        default_brand="Tienda Sandbox",
+        gender="unisex",
+        age_group="adult",
+        default_google_category="5181",
+        utm_campaign="golden",
+    )
     svc.registry.save_options(installed.code, options)
     result = builder.build_feed(svc, installed.code)
     feed = published_feed(svc.feeds_dir, installed.code).xml_path.read_bytes()

@@ -97,8 +97,9 @@ def test_429_is_waited_out_and_retried(svc, installed, sandbox, redis) -> None: 
 
 
 def test_ban_reset_is_honoured(svc, installed, sandbox) -> None:  # noqa: ANN001
-    control(sandbox, "settings", {"per_second": 1, "per_minute": 800, "ban_after": 2,
-                                  "ban_seconds": 2})
+    control(
+        sandbox, "settings", {"per_second": 1, "per_minute": 800, "ban_after": 2, "ban_seconds": 2}
+    )
     client = make_client(svc, installed.code)
     client.limiter.observe = lambda headers: None
     start = time.monotonic()

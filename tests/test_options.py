@@ -20,15 +20,30 @@ def test_defaults_validate_clean() -> None:
 
 def test_each_bad_field_gets_its_message() -> None:
     form = {
-        "default_brand": "N/A", "condition": "broken", "gender": "robot", "age_group": "old",
-        "title_pattern": "{options} {price}", "language": "fr", "utm_source": "a b",
-        "frequency_hours": "5", "default_google_category": "Not > A Category",
-        "category_map": {"12": "999999"}, "color_options": "x" * 60,
+        "default_brand": "N/A",
+        "condition": "broken",
+        "gender": "robot",
+        "age_group": "old",
+        "title_pattern": "{options} {price}",
+        "language": "fr",
+        "utm_source": "a b",
+        "frequency_hours": "5",
+        "default_google_category": "Not > A Category",
+        "category_map": {"12": "999999"},
+        "color_options": "x" * 60,
     }
     _, errors = validate_options(form, known_category=known, languages=["es", "en"])
     assert set(errors) == {
-        "default_brand", "condition", "gender", "age_group", "title_pattern", "language",
-        "utm_source", "frequency_hours", "default_google_category", "category_map.12",
+        "default_brand",
+        "condition",
+        "gender",
+        "age_group",
+        "title_pattern",
+        "language",
+        "utm_source",
+        "frequency_hours",
+        "default_google_category",
+        "category_map.12",
         "color_options",
     }
 

@@ -64,8 +64,9 @@ def wait_built(svc, code: str, timeout: float = 120, after: float = 0.0) -> dict
 def builds_run(svc) -> list[dict]:  # noqa: ANN001
     """Results of every job that really built (not deferred to a running build)."""
     registry = FinishedJobRegistry(rebuilds.QUEUE, connection=svc.redis)
-    results = [Job.fetch(jid, connection=svc.redis).return_value()
-               for jid in registry.get_job_ids()]
+    results = [
+        Job.fetch(jid, connection=svc.redis).return_value() for jid in registry.get_job_ids()
+    ]
     return [r for r in results if r and "build_id" in r]
 
 
@@ -122,9 +123,11 @@ def test_burst_of_rebuild_requests_with_two_workers(svc, installed, sandbox, sta
         t.join()
 
     def idle() -> bool:
-        return not (rebuilds.is_queued(svc, installed.code)
-                    or rebuilds.is_running(svc, installed.code)
-                    or rebuilds.queue(svc.redis).count)
+        return not (
+            rebuilds.is_queued(svc, installed.code)
+            or rebuilds.is_running(svc, installed.code)
+            or rebuilds.queue(svc.redis).count
+        )
 
     wait_for(idle, 120, "the burst to settle")
     time.sleep(2)
@@ -136,7 +139,11 @@ def test_burst_of_rebuild_requests_with_two_workers(svc, installed, sandbox, sta
 
 
 def test_killed_worker_keeps_the_old_feed_then_recovers(  # noqa: ANN201
-    svc, installed, sandbox, start, live_config  # noqa: ANN001
+    svc,
+    installed,
+    sandbox,
+    start,
+    live_config,  # noqa: ANN001
 ):
     worker = start("worker")
     rebuilds.request_build(svc, installed.code)
@@ -146,13 +153,17 @@ def test_killed_worker_keeps_the_old_feed_then_recovers(  # noqa: ANN201
     url = f"/feeds/{installed.feed_token}.xml"
     product = control(sandbox, "stores/sandboxstore", method="get")
     assert product["count"] == 1000
-    edited = control(sandbox, "stores/sandboxstore/products/100000",
-                     {"name": "Renamed while the worker died"})
+    edited = control(
+        sandbox, "stores/sandboxstore/products/100000", {"name": "Renamed while the worker died"}
+    )
     assert edited["product"]["name"] == "Renamed while the worker died"
     control(sandbox, "settings", {"per_second": 3})  # a slow build, so it can be killed midway
     rebuilds.request_build(svc, installed.code)
-    wait_for(lambda: (store_status(svc, installed.code)["progress"] or {}).get("pages_done"),
-             60, "the build to be under way")
+    wait_for(
+        lambda: (store_status(svc, installed.code)["progress"] or {}).get("pages_done"),
+        60,
+        "the build to be under way",
+    )
     served: list[tuple[int, bool]] = []
     stop = threading.Event()
 
@@ -174,7 +185,8 @@ def test_killed_worker_keeps_the_old_feed_then_recovers(  # noqa: ANN201
         stop.set()
         fetcher.join()
     assert served and all(code == 200 and same for code, same in served), [
-        s for s in served if s != (200, True)]
+        s for s in served if s != (200, True)
+    ]
     assert feed_bytes(svc, installed.code) == old
     control(sandbox, "settings", {"per_second": 20})
     mark = time.time()
@@ -184,9 +196,10 @@ def test_killed_worker_keeps_the_old_feed_then_recovers(  # noqa: ANN201
     assert b"Renamed while the worker died" in feed_bytes(svc, installed.code)
 
 
-@pytest.mark.parametrize("sandbox_settings", [
-    SandboxSettings(product_count=3000, token_ttl_seconds=2, latency_ms=50, per_second=5)
-])
+@pytest.mark.parametrize(
+    "sandbox_settings",
+    [SandboxSettings(product_count=3000, token_ttl_seconds=2, latency_ms=50, per_second=5)],
+)
 def test_tokens_expiring_during_a_build(svc, installed, sandbox, start) -> None:  # noqa: ANN001
     start("worker")
     rebuilds.request_build(svc, installed.code)
@@ -197,9 +210,9 @@ def test_tokens_expiring_during_a_build(svc, installed, sandbox, start) -> None:
     assert max(uses.values()) == 1  # and no refresh token was presented twice
 
 
-@pytest.mark.parametrize("sandbox_settings", [
-    SandboxSettings(product_count=20_000, latency_ms=100)
-])
+@pytest.mark.parametrize(
+    "sandbox_settings", [SandboxSettings(product_count=20_000, latency_ms=100)]
+)
 def test_twenty_thousand_products_at_100ms_without_a_429(svc, installed, sandbox, start) -> None:  # noqa: ANN001
     worker = start("worker")
     rebuilds.request_build(svc, installed.code)
@@ -210,13 +223,15 @@ def test_twenty_thousand_products_at_100ms_without_a_429(svc, installed, sandbox
     assert stats["rate_limited"] == 0, limited(worker)
     build = svc.registry.get_json(installed.code, "build")
     floor = 200 / 20
-    print(f"20k products: {build['duration']:.1f}s, {stats['requests']} requests, "
-          f"floor {floor:.1f}s, ratio {build['duration'] / floor:.2f}")
+    print(
+        f"20k products: {build['duration']:.1f}s, {stats['requests']} requests, "
+        f"floor {floor:.1f}s, ratio {build['duration'] / floor:.2f}"
+    )
 
 
-@pytest.mark.parametrize("sandbox_settings", [
-    SandboxSettings(product_count=10_000, per_second=5, per_minute=100)
-])
+@pytest.mark.parametrize(
+    "sandbox_settings", [SandboxSettings(product_count=10_000, per_second=5, per_minute=100)]
+)
 def test_store_with_lower_limits_gets_no_429(svc, installed, sandbox, start) -> None:  # noqa: ANN001
     worker = start("worker")
     rebuilds.request_build(svc, installed.code)

@@ -67,15 +67,20 @@ def test_per_minute_limit_blocks_until_the_window_slides(redis) -> None:  # noqa
 def test_learns_limits_from_headers(redis) -> None:  # noqa: ANN001
     limiter = RateLimiter(redis, "shop", prefix="t:")
     assert limiter.limits() == Limits(20, 800)
-    limiter.observe({"Jumpseller-PerSecondRateLimit-Limit": "5",
-                     "Jumpseller-PerMinuteRateLimit-Limit": "100"})
+    limiter.observe(
+        {"Jumpseller-PerSecondRateLimit-Limit": "5", "Jumpseller-PerMinuteRateLimit-Limit": "100"}
+    )
     assert RateLimiter(redis, "shop", prefix="t:").limits() == Limits(5, 100)
 
 
 def test_pauses_when_someone_else_spends_the_quota(redis) -> None:  # noqa: ANN001
     limiter = RateLimiter(redis, "shop", prefix="t:")
-    limiter.observe({"Jumpseller-PerSecondRateLimit-Remaining": "0",
-                     "Jumpseller-PerMinuteRateLimit-Remaining": "300"})
+    limiter.observe(
+        {
+            "Jumpseller-PerSecondRateLimit-Remaining": "0",
+            "Jumpseller-PerMinuteRateLimit-Remaining": "300",
+        }
+    )
     assert 900 <= redis.pttl("t:ratepause:shop") <= 1000
     limiter.observe({"Jumpseller-PerMinuteRateLimit-Remaining": "0"})
     assert redis.pttl("t:ratepause:shop") > 59_000

@@ -140,7 +140,13 @@ def test_no_secret_in_clear_after_a_real_install_and_build(svc, installed, redis
     store = svc.registry.get(installed.code)
     assert store.hooks_token and store.refresh_token and store.access_token
     raw = dump(redis)
-    for secret in (store.access_token, store.refresh_token, store.hooks_token, store.feed_token,
-                   installed.access_token, installed.refresh_token):
+    for secret in (
+        store.access_token,
+        store.refresh_token,
+        store.hooks_token,
+        store.feed_token,
+        installed.access_token,
+        installed.refresh_token,
+    ):
         assert secret.encode() not in raw
     assert svc.settings["JUMPSELLER_CLIENT_SECRET"].encode() not in raw

@@ -34,15 +34,19 @@ def test_refreshes_before_expiry_and_saves_rotated_token(svc, installed, sandbox
     stored = svc.registry.get(installed.code)
     assert stored.access_token == token
     assert stored.refresh_token != installed.refresh_token
-    reply = requests.get(f"{sandbox.api_url}/store/info.json", timeout=5,
-                         headers={"Authorization": f"Bearer {token}"})
+    reply = requests.get(
+        f"{sandbox.api_url}/store/info.json",
+        timeout=5,
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert reply.status_code == 200
     assert stats(sandbox)["max_refresh_token_uses"] == 1
 
 
 def test_fresh_token_is_reused(svc, installed, sandbox) -> None:  # noqa: ANN001
-    svc.registry.save_tokens(installed.code, installed.access_token, installed.refresh_token,
-                             time.time() + 3600)
+    svc.registry.save_tokens(
+        installed.code, installed.access_token, installed.refresh_token, time.time() + 3600
+    )
     assert keeper(svc).access_token(installed.code) == installed.access_token
     assert stats(sandbox)["refresh_token_uses"] == {}
 
@@ -68,8 +72,9 @@ def test_two_processes_racing_refresh_once(svc, installed, sandbox) -> None:  # 
     ctx = multiprocessing.get_context("spawn")
     barrier, out = ctx.Barrier(4), ctx.Queue()
     settings = dict(svc.settings)
-    procs = [ctx.Process(target=_race, args=(settings, installed.code, barrier, out))
-             for _ in range(4)]
+    procs = [
+        ctx.Process(target=_race, args=(settings, installed.code, barrier, out)) for _ in range(4)
+    ]
     for p in procs:
         p.start()
     tokens = [out.get(timeout=60) for _ in procs]
@@ -82,8 +87,11 @@ def test_two_processes_racing_refresh_once(svc, installed, sandbox) -> None:  # 
     current = svc.registry.get(installed.code)
     assert current.installed
     assert set(tokens) == {current.access_token}
-    reply = requests.get(f"{sandbox.api_url}/products/count.json", timeout=5,
-                         headers={"Authorization": f"Bearer {current.access_token}"})
+    reply = requests.get(
+        f"{sandbox.api_url}/products/count.json",
+        timeout=5,
+        headers={"Authorization": f"Bearer {current.access_token}"},
+    )
     assert reply.status_code == 200
 
 
