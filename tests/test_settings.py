@@ -347,3 +347,22 @@ def test_page_keeps_working_while_tokens_expire_every_few_seconds(app, client, c
         grants = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()
         assert grants["token_grants"]["refresh_token"] >= 3
         assert grants["refresh_tokens_reused"] == 0
+
+
+def test_page_says_so_when_jumpseller_refuses_the_app(app, client, store: Store) -> None:  # noqa: ANN001
+    """The page's category fetch meets a 401 and a refused refresh: the store is disconnected."""
+    with SandboxServer(SandboxSettings(product_count=5, store_code=store.code)) as sandbox:
+        app.config.update(
+            JUMPSELLER_AUTH_URL=sandbox.url,
+            JUMPSELLER_API_URL=sandbox.api_url,
+            JUMPSELLER_CLIENT_ID="sandbox-client",
+            JUMPSELLER_CLIENT_SECRET="sandbox-secret",
+        )
+        with app.test_request_context():
+            page_token = PageSession(store.code, "sid-1").page_token
+        html = client.get("/", query_string={"t": page_token}).get_data(as_text=True)
+    assert 'id="disconnected"' in html and 'id="connect-button"' in html
+    assert 'id="options-form"' not in html
+    registry = app.extensions["feedapp"].registry
+    assert not registry.get(store.code).installed
+    assert registry.get(store.code).feed_token == store.feed_token  # kept for a reconnect
