@@ -6,10 +6,6 @@ the app it frames are different sites, exactly as the Jumpseller admin and the a
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from processes import Process, process_env
 from redis import Redis
 from sandbox_server import SandboxServer
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -28,8 +25,6 @@ from werkzeug.test import TestResponse
 from config import TestConfig
 from feedapp import create_app
 from feedapp.sandbox import SandboxSettings
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -99,39 +94,6 @@ class AppServer:
         self._server.server_close()
 
 
-class WorkerProcess:
-    """`flask worker` in a child process, configured only through the environment as deployed."""
-
-    def __init__(self, config: TestConfig, log: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUMPSELLER_", "FLASK_"))}
-        env.update(
-            {k: str(v) for k, v in config.as_flask().items() if k != "TESTING" and v is not None}
-        )
-        env["PYTHONPATH"] = str(ROOT)
-        self.log = log
-        self._out = open(log, "ab")  # noqa: SIM115 - closed in stop()
-        self.popen = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "feedapp", "worker"],
-            env=env,
-            cwd=ROOT,
-            stdout=self._out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def stop(self) -> None:
-        """Warm shutdown, then cold (RQ kills its work-horse on a second TERM), then KILL."""
-        for sig in (signal.SIGTERM, signal.SIGTERM, signal.SIGKILL):
-            if self.popen.poll() is not None:
-                break
-            self.popen.send_signal(sig)
-            try:
-                self.popen.wait(timeout=8)
-            except subprocess.TimeoutExpired:
-                continue
-        self._out.close()
-
-
 @dataclass
 class LiveStack:
     """Everything a browser test talks to."""
@@ -140,7 +102,7 @@ class LiveStack:
     app_server: AppServer
     sandbox: SandboxServer
     config: TestConfig
-    worker: WorkerProcess | None
+    worker: Process | None
 
     @property
     def admin_url(self) -> str:
@@ -178,7 +140,7 @@ def live_stack(
         config = live_config(config, app_server.url, sandbox)
         app = create_app(config, redis=redis)
         app_server.serve(app)
-        worker = WorkerProcess(config, worker_log) if worker_log else None
+        worker = Process(["worker"], process_env(config), worker_log) if worker_log else None
         yield LiveStack(app, app_server, sandbox, config, worker)
     finally:
         if worker is not None:

@@ -49,14 +49,18 @@ class Process:
                 pass
 
     def stop(self) -> None:
-        """Stop politely, then for good."""
-        if self.popen.poll() is None:
-            self.kill(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+        """Warm shutdown, then cold (RQ kills its work-horse on a second TERM), then KILL."""
+        for sig in (signal.SIGTERM, signal.SIGTERM, signal.SIGKILL):
+            if self.popen.poll() is not None:
+                break
+            if sig == signal.SIGKILL:
                 self.kill()
-                self.popen.wait(timeout=10)
+            else:
+                self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout=8)
+            except subprocess.TimeoutExpired:
+                continue
         self._out.close()
 
 
