@@ -151,7 +151,7 @@ def http_error(exc: HTTPException) -> Response:
         return response
     status = exc.code or 500
     key = getattr(exc, "message_key", f"error.{status}")
-    if key not in i18n.STRINGS:
+    if not i18n.has(key):
         key = "error.400" if status < 500 else "error.500"
     if request.accept_mimetypes.best == "application/json":  # the page's own fetch calls
         response.set_data(json.dumps({"error": status, "message": i18n.text(key)}))

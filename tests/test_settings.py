@@ -205,7 +205,7 @@ def test_languages_fall_back_to_spanish() -> None:
     assert i18n.pick("pt-BR,en;q=0.5") == "en"
     assert i18n.pick("fr-FR,de;q=0.5") == "es"
     assert i18n.pick("") == "es" and i18n.pick(None) == "es"
-    for key, (english, spanish) in i18n.STRINGS.items():
+    for key, (english, spanish) in i18n.strings().items():
         assert english.strip() and spanish.strip(), key
         assert re.findall(r"\{\w+\}", english) == re.findall(r"\{\w+\}", spanish), key
 
