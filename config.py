@@ -36,7 +36,9 @@ class Config:
         self.JUMPSELLER_API_URL = _env(
             "JUMPSELLER_API_URL", "https://api.jumpseller.com/v1"
         ).rstrip("/")
-        self.JUMPSELLER_SCOPES = _env("JUMPSELLER_SCOPES", "read_products read_store")
+        self.JUMPSELLER_SCOPES = _env(
+            "JUMPSELLER_SCOPES", "read_products read_store read_hooks write_hooks"
+        )
         self.FRAME_ANCESTORS = _env("FRAME_ANCESTORS", "https://*.jumpseller.com")
         self.REDIS_URL = _env("REDIS_URL")
         self.FEEDS_DIR = _env("FEEDS_DIR", str(HERE / "feeds"))
@@ -45,6 +47,7 @@ class Config:
         self.FEED_SENDFILE_HEADER = _env("FEED_SENDFILE_HEADER")
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
         self.BUILD_LOCK_TTL = _env("BUILD_LOCK_TTL", "60")
+        self.WEBHOOK_DEBOUNCE_SECONDS = _env("WEBHOOK_DEBOUNCE_SECONDS", "60")
         self.TESTING = False
 
     def missing(self) -> list[str]:

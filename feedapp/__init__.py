@@ -26,7 +26,7 @@ def create_app(config: Config | dict | None = None, redis: Redis | None = None) 
     app.config.from_mapping(settings)
     services.init_app(app, redis=redis)
 
-    from feedapp import cli, health, i18n, install, public, settings, websecurity
+    from feedapp import cli, health, i18n, install, public, settings, webhooks, websecurity
 
     websecurity.init_app(app)
     i18n.init_app(app)
@@ -34,6 +34,7 @@ def create_app(config: Config | dict | None = None, redis: Redis | None = None) 
     app.register_blueprint(public.bp)
     app.register_blueprint(install.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(webhooks.bp)
     cli.init_app(app)
     return app
 

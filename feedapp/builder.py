@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from feedapp import buildstatus
+from feedapp import buildstatus, webhooks
 from feedapp.diagnostics import BuildDiagnostics
 from feedapp.jumpseller import JumpsellerClient
 from feedapp.mapping import CatalogContext, MappedProduct, Problem, StoreInfo, map_product
@@ -50,10 +50,11 @@ def build_feed(
     status.started(build_id, started)
     client = make_client(svc, store_code)
     try:
-        with ThreadPoolExecutor(3, thread_name_prefix=f"info-{store_code}") as pool:
+        with ThreadPoolExecutor(4, thread_name_prefix=f"info-{store_code}") as pool:
             info_reply = pool.submit(client.store_info)
             languages = pool.submit(client.languages)
             categories_reply = pool.submit(client.categories)
+            pool.submit(webhooks.ensure_hooks, svc, store, client)  # never raises
             store = refresh_profile(svc, store, info_reply.result(), languages.result())
             categories = categories_reply.result()
         info = store_info(store)

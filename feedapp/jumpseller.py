@@ -65,6 +65,15 @@ class JumpsellerClient:
     # -- single requests --------------------------------------------------------------------
     def get(self, path: str, **params: object) -> object:
         """GET a JSON document, with rate limiting, token refresh and bounded retries."""
+        return self._request("GET", path, params=params)
+
+    def post(self, path: str, body: dict) -> object:
+        """POST a JSON document; the same limiter, token refresh and retries as get()."""
+        return self._request("POST", path, body=body)
+
+    def _request(
+        self, method: str, path: str, *, params: dict | None = None, body: dict | None = None
+    ) -> object:
         url = f"{self.api_url}/{path.lstrip('/')}"
         failures = refused = 0
         stale: str | None = None
@@ -73,9 +82,11 @@ class JumpsellerClient:
             token = self.tokens.access_token(self.code, stale=stale)
             self.requests += 1
             try:
-                reply = self.session.get(
+                reply = self.session.request(
+                    method,
                     url,
                     params=params,
+                    json=body,
                     timeout=TIMEOUT,
                     headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
                 )

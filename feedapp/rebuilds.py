@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
+from functools import partial
 
 from redis import Redis
 from rq import Queue, Retry
 from rq.job import Job
-from rq.registry import StartedJobRegistry
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from feedapp.services import Services
 
@@ -23,6 +26,8 @@ JOB_FUNC = "workers.jobs.build_feed"
 JOB_TIMEOUT = 3 * 3600
 #: A queued marker outlives any sane queue wait, so a lost job cannot block a store for ever.
 QUEUED_TTL = JOB_TIMEOUT
+#: A delayed build due sooner than this is left to RQ's scheduler, which may be moving it already.
+PULL_FORWARD_MARGIN = 3.0
 
 
 def queue(redis: Redis) -> Queue:
@@ -43,8 +48,13 @@ def _keys(svc: Services, code: str) -> tuple[str, str, str]:
     return f"{prefix}lock:build:{code}", f"{prefix}queued:{code}", f"{prefix}dirty:{code}"
 
 
-def request_build(svc: Services, code: str, *, reason: str = "", force: bool = False) -> str:
-    """Ask for a build: 'queued', 'already-queued', or 'dirty' when one is running."""
+def request_build(
+    svc: Services, code: str, *, reason: str = "", force: bool = False, delay: float = 0
+) -> str:
+    """Ask for a build (in `delay` seconds): 'queued', 'already-queued', or 'dirty' if running.
+
+    A delayed build gathers the requests that follow it; an immediate request pulls it forward.
+    """
     lock_key, queued_key, dirty_key = _keys(svc, code)
     redis = svc.redis
     if redis.exists(lock_key):
@@ -52,8 +62,12 @@ def request_build(svc: Services, code: str, *, reason: str = "", force: bool = F
         return "dirty"
     job_id = f"build-{code}-{uuid.uuid4().hex[:12]}"
     if not redis.set(queued_key, job_id, nx=True, ex=QUEUED_TTL):
+        if delay <= 0:
+            _pull_forward(redis, redis.get(queued_key))
         return "already-queued"
-    queue(redis).enqueue(
+    q = queue(redis)
+    enqueue = partial(q.enqueue_in, timedelta(seconds=delay)) if delay > 0 else q.enqueue
+    enqueue(
         JOB_FUNC,
         code,
         force,
@@ -65,8 +79,20 @@ def request_build(svc: Services, code: str, *, reason: str = "", force: bool = F
         retry=Retry(max=2, interval=[60, 300]),
         meta={"store": code, "reason": reason},
     )
-    log.info("store=%s build queued as %s (%s)", code, job_id, reason or "request")
+    log.info("store=%s build queued as %s in %.0fs (%s)", code, job_id, delay, reason or "request")
     return "queued"
+
+
+def _pull_forward(redis: Redis, job_id: bytes | None) -> None:
+    """Run a build waiting for its delay now; one due within seconds is left to RQ's scheduler."""
+    if not job_id:
+        return
+    scheduled = ScheduledJobRegistry(QUEUE, connection=redis)
+    due = redis.zscore(scheduled.key, job_id)
+    if due is None or due - time.time() < PULL_FORWARD_MARGIN:
+        return
+    if scheduled.remove(job_id.decode()):  # only one caller wins the job
+        queue(redis).enqueue_job(Job.fetch(job_id.decode(), connection=redis))
 
 
 @contextmanager

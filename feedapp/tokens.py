@@ -52,7 +52,7 @@ class OAuthClient:
             client_secret=str(settings["JUMPSELLER_CLIENT_SECRET"]),
             auth_url=auth_url,
             redirect_uri=f"{settings['PUBLIC_URL']}/callback",
-            scopes=str(settings.get("JUMPSELLER_SCOPES", "read_products read_store")),
+            scopes=str(settings["JUMPSELLER_SCOPES"]),
         )
 
     @property

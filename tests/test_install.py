@@ -67,7 +67,7 @@ def test_install_starts_the_code_flow_with_a_state_bound_to_the_browser(client, 
     query = parse_qs(url.query)
     assert url.path == "/oauth/authorize"
     assert query["response_type"] == ["code"]
-    assert query["scope"] == ["read_products read_store"]
+    assert query["scope"] == ["read_products read_store read_hooks write_hooks"]
     assert query["redirect_uri"] == ["http://127.0.0.1:5000/callback"]
     assert len(query["state"][0]) >= 32
     cookie = client.get_cookie(BROWSER_COOKIE, path="/callback")
