@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from urllib.parse import urlsplit
 
 import pytest
 from processes import ROOT
 
 from tests.bench.floor import build_requests, pages_floor, rate_floor
 
+SMOKE_DB = 11
 SECTIONS = ("build", "render", "memory", "serving", "freshness")
 
 
@@ -33,7 +35,10 @@ def test_requests_of_a_build() -> None:
 def test_unknown_section_is_refused() -> None:
     run = subprocess.run(
         [sys.executable, "-m", "tests.bench", "--only", "build,speed"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert run.returncode == 2
     assert "unknown section(s) speed" in run.stderr
@@ -41,17 +46,33 @@ def test_unknown_section_is_refused() -> None:
 
 @pytest.mark.slow
 def test_quick_suite_prints_and_saves_every_section(tmp_path, redis_url) -> None:  # noqa: ANN001
+    # A database of its own (the suite flushes it): not the tests' 13-15, not a full run's 12.
+    bench_redis = urlsplit(redis_url)._replace(path=f"/{SMOKE_DB}").geturl()
     out = tmp_path / "bench.json"
-    run = subprocess.run(
-        [sys.executable, "-m", "tests.bench", "--quick", "--json", str(out),
-         "--redis-url", redis_url],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    command = [sys.executable, "-m", "tests.bench", "--quick", "--json", str(out)]
+    suite = subprocess.Popen(
+        [*command, "--redis-url", bench_redis],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    assert run.returncode == 0, run.stderr[-3000:]
-    table = run.stdout
+    try:
+        stdout, stderr = suite.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        suite.terminate()  # the suite stops its own children on SIGTERM
+        stdout, stderr = suite.communicate(timeout=60)
+        pytest.fail(f"the quick suite took over 120 s:\n{stderr[-3000:]}")
+    assert suite.returncode == 0, stderr[-3000:]
+    table = stdout
     assert "Machine: " in table and "figure" in table and "median" in table
-    for label in ("build 200 products", "render ratio to floor", "peak RSS ratio",
-                  "serve 304", "edit to published feed"):
+    for label in (
+        "build 200 products",
+        "render ratio to floor",
+        "peak RSS ratio",
+        "serve 304",
+        "edit to published feed",
+    ):
         assert label in table
     document = json.loads(out.read_text())
     assert document["mode"] == "quick"
@@ -61,8 +82,8 @@ def test_quick_suite_prints_and_saves_every_section(tmp_path, redis_url) -> None
         rows = document["sections"][name]["rows"]
         assert rows and all(row["figure"] in table for row in rows)
     for build in document["sections"]["build"]["runs"]:
-        assert build["rate_limited_429"] == 0
-        assert build["requests_seen_by_sandbox"] == build["requests_needed"]
+        assert build["requests_needed"] >= build["requests_for_catalogue"]
+        assert build["floor_seconds"] > 0 and build["ratio_to_floor"] > 0
         assert build["peak_rss_mib"] > build["baseline_rss_mib"] > 0
     assert all(p["same_bytes"] for p in document["sections"]["render"]["passes"])
     assert document["sections"]["freshness"]["runs"][0]["seconds"] > 0

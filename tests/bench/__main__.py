@@ -1,13 +1,14 @@
 """The benchmark suite in one command: `python -m tests.bench [--quick] [--only build,render]`.
 
 Prints one table (each figure the median of its runs, next to its target) and writes the same
-figures, with every run, to tests/bench/results/bench.json. Needs a Redis server; the suite uses
-its own database (12 by default) and flushes it.
+figures, with every run, to tests/bench/results/bench.json (the child processes' logs beside it,
+in logs/). Needs a Redis server; the suite uses its own database (12 by default) and flushes it.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -37,12 +38,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through bench.close(): no orphan processes
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen sections, print the table, write the JSON."""
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminated)
     started = time.monotonic()
     host = machine()
-    bench = open_bench(args.redis_url, args.quick)
+    bench = open_bench(args.redis_url, args.quick, args.json.parent / "logs")
     sections: list[Section] = []
     try:
         build_runs: list[dict] = []

@@ -13,8 +13,8 @@ FLOOR_FORMULA = (
     "60*k s after the first"
 )
 REQUESTS_FORMULA = (
-    "R = 2 (store/info, store/languages) + ceil(C/100)+1 (category pages to an empty one) "
-    "+ 1 (products/count) + ceil(N/100) (product pages) + 1 (the final empty page)"
+    "2 (store/info, store/languages) + ceil(C/100)+1 (category pages to an empty one) "
+    "+ 1 (products/count) + ceil(N/100) (product pages) + 1 (the empty page past them)"
 )
 PAGES_FORMULA = "pages floor = ceil(N/100)/20 s (issue 4's definition: product pages only)"
 
@@ -43,7 +43,7 @@ def pages(products: int, page_size: int = PAGE_SIZE) -> int:
 
 
 def build_requests(products: int, categories: int, page_size: int = PAGE_SIZE) -> int:
-    """R: the requests a build of this catalogue must make when nothing fails (REQUESTS_FORMULA)."""
+    """The requests reading a catalogue takes when nothing fails (REQUESTS_FORMULA)."""
     category_requests = pages(categories, page_size) + 1
     return 2 + category_requests + 1 + pages(products, page_size) + 1
 

@@ -47,7 +47,8 @@ def summarise(bench: Bench, runs: list[dict]) -> Section:
             f"{ratio:.2f}x",
             f"<= {TARGET}x",
             ratio <= TARGET,
-            f"baseline {baseline:.0f} MiB",
+            f"above the {baseline:.0f} MiB baseline: {peaks[small] - baseline:.0f} -> "
+            f"{peaks[large] - baseline:.0f} MiB",
         )
     )
     notes = [

@@ -1,4 +1,4 @@
-"""Serving: requests/s of full and 304 answers for a 100k-item feed, gunicorn next to a static server.
+"""Serving: requests/s of full and 304 answers on a 100k-item feed, gunicorn beside a plain server.
 
 The app runs as deployed without a proxy (gunicorn, 2 workers x 4 threads, ``send_file``); the
 reference is Python's own ``http.server`` (ThreadingHTTPServer, HTTP/1.1) on the same files, in
@@ -18,13 +18,15 @@ from urllib.parse import urlsplit
 
 from feedapp.xmlfeed import publish
 from tests.bench import render
-from tests.bench.report import Row, Section, progress, size_label
+from tests.bench.report import Row, Section, progress
 from tests.bench.stack import Bench, free_port
 from tests.processes import ROOT, wait_for
 
 SECONDS, QUICK_SECONDS = 2.0, 0.3
 ROUNDS, QUICK_ROUNDS = 3, 1
 CONNECTIONS = 8
+GUNICORN = ("--workers", "2", "--threads", "4", "--log-level", "warning", "feedapp:create_app()")
+STATIC = ("-b", "127.0.0.1", "-p", "HTTP/1.1")
 
 
 class Server:
@@ -33,7 +35,11 @@ class Server:
     def __init__(self, args: list[str], env: dict[str, str], log: Path, port: int) -> None:
         self._out = open(log, "ab")  # noqa: SIM115 - closed in stop()
         self.popen = subprocess.Popen(
-            args, env=env, cwd=ROOT, stdout=self._out, stderr=subprocess.STDOUT,
+            args,
+            env=env,
+            cwd=ROOT,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.url = f"http://127.0.0.1:{port}"
@@ -108,16 +114,18 @@ def start_servers(bench: Bench, folder: Path) -> tuple[Server, Server]:
     """gunicorn as deployed on PUBLIC_URL's port, and http.server on the feed's folder."""
     app_port = int(str(bench.config.PUBLIC_URL).rsplit(":", 1)[1])
     gunicorn = Server(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{app_port}", "--workers", "2",
-         "--threads", "4", "--log-level", "warning", "feedapp:create_app()"],
-        bench.env, bench.log("gunicorn"), app_port,
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{app_port}", *GUNICORN],
+        bench.env,
+        bench.log("gunicorn"),
+        app_port,
     )
     static_port = free_port()
     try:
         static = Server(
-            [sys.executable, "-m", "http.server", "-b", "127.0.0.1", "-d", str(folder),
-             "-p", "HTTP/1.1", str(static_port)],
-            bench.env, bench.log("static"), static_port,
+            [sys.executable, "-m", "http.server", *STATIC, "-d", str(folder), str(static_port)],
+            bench.env,
+            bench.log("static"),
+            static_port,
         )
     except BaseException:
         gunicorn.stop()
@@ -186,15 +194,16 @@ def run(bench: Bench) -> Section:
         )
     )
     notes = [
-        f"serving: a {size_label(items)}-item feed ({items:,} items; published by the app's "
-        "publish()); gunicorn 2 workers x 4 threads serving 'feedapp:create_app()' with no proxy; "
-        "static = python -m http.server -p HTTP/1.1 on the same files (its 304 answers "
+        f"serving: a feed of {items:,} items (the render benchmark's output, published by the "
+        "app's publish()); gunicorn 2 workers x 4 threads serving 'feedapp:create_app()' with "
+        "no proxy; static = python -m http.server -p HTTP/1.1 on the same files (its 304 answers "
         "If-Modified-Since, gunicorn's If-None-Match; 'gzip' = the pre-compressed file, sent by "
         "gunicorn as Content-Encoding: gzip and by the static server as the .gz file); load: "
         f"{CONNECTIONS} keep-alive connections from a separate process, bodies read in full."
     ]
     data = {
         "items": items,
+        "median_requests_per_second": {f"{s} {a}": v for (s, a), v in rps.items()},
         "feed_mib": {k: round(v, 1) for k, v in sizes.items()},
         "runs": {f"{s} {a}": v for (s, a), v in results.items()},
     }

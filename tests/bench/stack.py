@@ -103,6 +103,7 @@ class Bench:
     config: Config
     svc: Services
     scratch: Path
+    logs: Path
     quick: bool
     #: The last render pass's unpublished feed and its items, which the serving benchmark publishes.
     rendered: tuple[Path, int] | None = None
@@ -121,7 +122,7 @@ class Bench:
 
     def log(self, name: str) -> Path:
         """A log file for one child process."""
-        return self.scratch / "logs" / f"{name}.log"
+        return self.logs / f"{name}.log"
 
     @property
     def sandbox(self) -> SandboxProcess:
@@ -142,7 +143,7 @@ class Bench:
         return worker
 
     def close(self) -> None:
-        """Stop every child process, empty our Redis db and delete the scratch folder."""
+        """Stop every child process, empty our Redis db and delete the feeds (logs stay)."""
         for worker in self._workers:
             worker.stop()
         if self._sandbox is not None:
@@ -154,8 +155,12 @@ class Bench:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def open_bench(redis_url: str, quick: bool) -> Bench:
-    """Check Redis, flush our db and lay out a scratch folder; raise with the fix if Redis is away."""
+def open_bench(redis_url: str, quick: bool, logs: Path) -> Bench:
+    """Check Redis, flush our db, lay out the folders; if Redis is away, say how to fix it.
+
+    Feeds go to a temporary folder deleted at the end; the child processes' logs go to `logs`,
+    emptied first and kept afterwards, so a failed run can be read.
+    """
     redis = Redis.from_url(redis_url, socket_timeout=10, socket_connect_timeout=3)
     try:
         redis.ping()
@@ -166,9 +171,9 @@ def open_bench(redis_url: str, quick: bool) -> Bench:
         ) from exc
     redis.flushdb()
     scratch = Path(tempfile.mkdtemp(prefix="feedapp-bench-"))
-    (scratch / "logs").mkdir()
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
     sandbox_url = f"http://127.0.0.1:{free_port()}"
     app_url = f"http://127.0.0.1:{free_port()}"
     config = bench_config(redis_url, scratch / "feeds", sandbox_url, app_url)
-    return Bench(config, Services(config.as_flask(), redis), scratch, quick)
-
+    return Bench(config, Services(config.as_flask(), redis), scratch, logs, quick)
