@@ -56,7 +56,7 @@ def stores_remove(store_code: str, yes: bool) -> None:
 
     svc = services.current()
     if svc.registry.find(store_code) is None:
-        fail(f"No store '{store_code}'. List stores with 'flask stores list'.")
+        fail(str(UnknownStore(store_code)))
     if not yes:
         click.confirm(f"Remove store '{store_code}' and its feed?", abort=True)
     svc.registry.remove(store_code)

@@ -11,14 +11,10 @@ from flask.cli import AppGroup
 
 from feedapp import rebuilds, services
 from feedapp.buildstatus import explain, store_status
+from feedapp.cli import fail
 from feedapp.stores import StoreRegistry, TokenKeyError, UnknownStore
 
 feeds_cli = AppGroup("feeds", help="Rebuild feeds, show their status and manage their URLs.")
-
-
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
 
 
 def feed_url(store_token: str) -> str:
@@ -29,11 +25,11 @@ def feed_url(store_token: str) -> str:
 def _codes(registry: StoreRegistry, store: str | None, all_: bool) -> list[str]:
     if store:
         if registry.find(store) is None:
-            _fail(f"No store '{store}'. List stores with 'flask stores list'.")
+            fail(str(UnknownStore(store)))
         return [store]
     if all_:
         return [s.code for s in registry if s.installed]
-    _fail("Name a STORE, or pass --all or --due.")
+    fail("Name a STORE, or pass --all or --due.")
     return []
 
 
@@ -97,7 +93,7 @@ def status(store: str | None, as_json: bool) -> None:
     svc = services.current()
     codes = [store] if store else svc.registry.codes()
     if store and svc.registry.find(store) is None:
-        _fail(f"No store '{store}'. List stores with 'flask stores list'.")
+        fail(str(UnknownStore(store)))
     failed = False
     for code in codes:
         info = store_status(svc, code)
@@ -133,7 +129,7 @@ def url(store: str) -> None:
     try:
         record = services.current().registry.get(store)
     except (UnknownStore, TokenKeyError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     click.echo(feed_url(record.feed_token))
 
 
@@ -144,6 +140,6 @@ def rotate_url(store: str) -> None:
     try:
         record = services.current().registry.rotate_feed_token(store)
     except (UnknownStore, TokenKeyError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     click.echo(f"{store}: new feed URL {feed_url(record.feed_token)}")
     click.echo("The old URL keeps working for 48 hours; update Merchant Center before then.")
