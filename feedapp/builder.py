@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -49,12 +50,15 @@ def build_feed(
     status = buildstatus.BuildStatus(registry, store_code)
     status.started(build_id, started)
     client = make_client(svc, store_code)
+    # Hooks are checked beside the build, never in its way (ensure_hooks never raises).
+    hooks = threading.Thread(target=webhooks.ensure_hooks, args=(svc, store, client), daemon=True)
+    hooks.start()
     try:
         with ThreadPoolExecutor(4, thread_name_prefix=f"info-{store_code}") as pool:
             info_reply = pool.submit(client.store_info)
             languages = pool.submit(client.languages)
             categories_reply = pool.submit(client.categories)
-            pool.submit(webhooks.ensure_hooks, svc, store, client)  # never raises
+            count = pool.submit(client.product_count)
             store = refresh_profile(svc, store, info_reply.result(), languages.result())
             categories = categories_reply.result()
         info = store_info(store)
@@ -75,7 +79,8 @@ def build_feed(
 
         channel = Channel.for_store(store.name or store.code, store.url)
         with FeedWriter(svc.feeds_dir, store_code, build_id, channel=channel) as writer:
-            for product in client.products(locale=info.language, progress=on_page):
+            products = client.products(info.language, on_page, count=count.result())
+            for product in products:
                 mapped = map_safely(product, info, store, catalog)
                 for item in mapped.items:
                     writer.write(item)
@@ -85,6 +90,7 @@ def build_feed(
         status.failed(exc, time.time() - started)
         raise
     finally:
+        hooks.join(timeout=30)
         client.close()
     duration = time.time() - started
     status.succeeded(result, diagnostics, duration, client.requests)

@@ -38,7 +38,7 @@ class JumpsellerClient:
         tokens: TokenKeeper,
         limiter: RateLimiter,
         *,
-        workers: int = 6,
+        workers: int = 4,
         max_attempts: int = 6,
         max_rate_limited: int = 50,
         sleep: Callable[[float], None] = time.sleep,
@@ -184,14 +184,19 @@ class JumpsellerClient:
         return int(data.get("count", 0)) if isinstance(data, dict) else 0
 
     def products(
-        self, locale: str = "", progress: Callable[[int, int], None] | None = None
+        self,
+        locale: str = "",
+        progress: Callable[[int, int], None] | None = None,
+        count: int | None = None,
     ) -> Iterator[dict]:
         """Every product once, in page order, fetching pages concurrently under the limiter."""
-        total_pages = -(-self.product_count() // PAGE_SIZE)
+        total_pages = -(-(self.product_count() if count is None else count) // PAGE_SIZE)
         params: dict[str, object] = {"limit": PAGE_SIZE}
         if locale:
             params["locale"] = locale
-        seen: set[object] = set()
+        # A product shifted by changes while paging reappears within the next few pages, so
+        # ids are remembered for a window of pages: duplicates caught, memory flat.
+        seen: deque[set[object]] = deque(maxlen=self.workers * 2 + 4)
 
         def fetch(page: int) -> list:
             data = self.get("products.json", page=page, **params)
@@ -203,7 +208,7 @@ class JumpsellerClient:
         with ThreadPoolExecutor(self.workers, thread_name_prefix=f"pages-{self.code}") as pool:
             pending: deque[tuple[int, Future]] = deque()
             next_page = 1
-            lookahead = self.workers * 2
+            lookahead = self.workers + 2
             try:
                 while pending or next_page <= last_page:
                     while next_page <= last_page and len(pending) < lookahead:
@@ -223,15 +228,17 @@ class JumpsellerClient:
                     future.cancel()
 
 
-def _unique(rows: list, seen: set[object]) -> Iterator[dict]:
+def _unique(rows: list, seen: deque[set[object]]) -> Iterator[dict]:
+    page: set[object] = set()
+    seen.append(page)
     for row in rows:
         product = row.get("product", row) if isinstance(row, dict) else None
         if not isinstance(product, dict):
             continue
         pid = product.get("id")
-        if pid in seen:
+        if any(pid in ids for ids in seen):
             continue
-        seen.add(pid)
+        page.add(pid)
         yield product
 
 

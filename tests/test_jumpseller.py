@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 
 import pytest
 import requests
 
 from feedapp.builder import make_client
-from feedapp.jumpseller import ApiError, _seconds_until
+from feedapp.jumpseller import ApiError, _seconds_until, _unique
 from feedapp.sandbox import SandboxSettings
 from feedapp.sandbox.catalogue import generate_catalogue
 
@@ -126,3 +127,12 @@ def test_ban_reset_formats() -> None:
     assert 28 <= _seconds_until(soon) <= 31
     assert 28 <= _seconds_until(soon.replace("T", " ").replace("+00:00", " UTC")) <= 31
     assert _seconds_until("garbage") == 60.0
+
+
+def test_repeats_across_nearby_pages_are_dropped() -> None:
+    # Each page repeats the next page's first product, as a shift during paging causes.
+    seen: deque[set[object]] = deque(maxlen=4)
+    pages = [[{"product": {"id": i}} for i in range(p * 3, p * 3 + 4)] for p in range(5)]
+    ids = [product["id"] for rows in pages for product in _unique(rows, seen)]
+    assert ids == list(range(16))
+    assert len(seen) == 4  # memory stays bounded by the window, whatever the catalogue size
