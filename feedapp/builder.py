@@ -14,11 +14,12 @@ from feedapp import buildstatus, webhooks
 from feedapp.diagnostics import BuildDiagnostics
 from feedapp.jumpseller import JumpsellerClient
 from feedapp.mapping import CatalogContext, MappedProduct, Problem, StoreInfo, map_product
+from feedapp.publishing import publish
 from feedapp.ratelimit import RateLimiter
 from feedapp.services import Services
 from feedapp.stores import Store
 from feedapp.tokens import OAuthClient, TokenKeeper
-from feedapp.xmlfeed import Channel, FeedWriter, publish
+from feedapp.xmlfeed import Channel, FeedWriter
 
 log = logging.getLogger(__name__)
 

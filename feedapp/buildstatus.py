@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 
 from feedapp import rebuilds
 from feedapp.jumpseller import ApiError
+from feedapp.publishing import FeedRefused
 from feedapp.ratelimit import RateLimitTimeout
 from feedapp.stores import StoreRegistry
 from feedapp.tokens import TokenError
-from feedapp.xmlfeed import FeedRefused
 
 if TYPE_CHECKING:
     from feedapp.diagnostics import BuildDiagnostics
+    from feedapp.publishing import PublishResult
     from feedapp.services import Services
-    from feedapp.xmlfeed import PublishResult
 
 #: Errors whose message is already written for a person; anything else is summarised.
 EXPLAINED = (ApiError, TokenError, FeedRefused, RateLimitTimeout)

@@ -52,7 +52,7 @@ def stores_show(store_code: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def stores_remove(store_code: str, yes: bool) -> None:
     """Delete a store's record and its published feed."""
-    from feedapp.xmlfeed import remove_store_feeds
+    from feedapp.publishing import remove_store_feeds
 
     svc = services.current()
     if svc.registry.find(store_code) is None:

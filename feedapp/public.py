@@ -19,8 +19,8 @@ from redis.exceptions import RedisError
 from werkzeug.http import unquote_etag
 
 from feedapp import services
+from feedapp.publishing import PublishedFeed, published_feed
 from feedapp.stores import Store
-from feedapp.xmlfeed import PublishedFeed, published_feed
 
 bp = Blueprint("public", __name__)
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ import pytest
 
 from feedapp import builder
 from feedapp.options import FeedOptions
+from feedapp.publishing import published_feed
 from feedapp.sandbox import SandboxSettings
-from feedapp.xmlfeed import published_feed
 
 GOLDEN = Path(__file__).parent / "data" / "golden-feed.xml"
 

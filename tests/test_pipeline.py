@@ -14,8 +14,8 @@ from rq.registry import FinishedJobRegistry
 
 from feedapp import create_app, rebuilds
 from feedapp.buildstatus import store_status
+from feedapp.publishing import published_feed
 from feedapp.sandbox import SandboxSettings
-from feedapp.xmlfeed import published_feed
 from workers.scheduler import tick
 
 pytestmark = pytest.mark.slow

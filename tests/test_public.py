@@ -19,8 +19,9 @@ from werkzeug.http import http_date, parse_date
 from werkzeug.test import TestResponse
 
 from feedapp import create_app, public
+from feedapp.publishing import publish
 from feedapp.stores import OLD_FEED_TOKEN_GRACE, Store, StoreRegistry, feed_token_hash
-from feedapp.xmlfeed import Channel, FeedWriter, publish
+from feedapp.xmlfeed import Channel, FeedWriter
 
 
 @dataclass(frozen=True)

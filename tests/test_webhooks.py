@@ -17,10 +17,10 @@ from rq.job import Job
 from rq.registry import FinishedJobRegistry, ScheduledJobRegistry
 
 from feedapp import builder, create_app, rebuilds
+from feedapp.publishing import published_feed
 from feedapp.sandbox.catalogue import product_id
 from feedapp.stores import Store
 from feedapp.webhooks import MAX_BODY, PATH, PRODUCT_EVENTS, ensure_hooks, register_hooks, signature
-from feedapp.xmlfeed import published_feed
 
 HOOK_SCOPES = "read_products read_store read_hooks write_hooks"
 BODY = json.dumps({"product": {"id": 100000, "name": "Edited"}}).encode()

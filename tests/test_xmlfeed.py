@@ -13,18 +13,14 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from feedapp.xmlfeed import (
-    FLUSH_EVERY,
-    GOOGLE_NS,
-    Channel,
+from feedapp.publishing import (
     FeedCheckFailed,
     FeedCollapseRefused,
-    FeedWriter,
     publish,
     published_feed,
     remove_store_feeds,
-    store_dir,
 )
+from feedapp.xmlfeed import FLUSH_EVERY, GOOGLE_NS, Channel, FeedWriter, store_dir
 
 G = f"{{{GOOGLE_NS}}}"
 CHANNEL = Channel.for_store("Tienda Ñandú", "https://tienda.example.com")

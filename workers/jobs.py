@@ -9,9 +9,9 @@ from dataclasses import asdict
 from rq import Worker, get_current_job
 
 from feedapp import rebuilds
+from feedapp.publishing import FeedRefused
 from feedapp.services import Services
 from feedapp.tokens import StoreRevoked
-from feedapp.xmlfeed import FeedRefused
 
 log = logging.getLogger(__name__)
 

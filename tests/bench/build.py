@@ -17,8 +17,8 @@ import subprocess
 import sys
 import time
 
+from feedapp.publishing import remove_store_feeds
 from feedapp.sandbox.catalogue import generate_categories
-from feedapp.xmlfeed import remove_store_feeds
 from tests.bench import floor
 from tests.bench.report import Row, Section, progress, size_label
 from tests.bench.stack import Bench

@@ -12,8 +12,8 @@ import statistics
 import time
 
 from feedapp import rebuilds
+from feedapp.publishing import published_feed
 from feedapp.sandbox.catalogue import product_id
-from feedapp.xmlfeed import published_feed
 from tests.bench.report import Row, Section, progress, size_label
 from tests.bench.stack import Bench
 from tests.processes import wait_for

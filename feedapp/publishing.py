@@ -1,0 +1,263 @@
+"""Atomic publish of a written feed, so Google only ever fetches a whole, checked snapshot."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from lxml import etree
+
+from feedapp.xmlfeed import TMP_SUFFIX, PathLike, store_dir
+
+FEED_NAME = "feed.xml"
+GZ_NAME = "feed.xml.gz"
+SIDECAR_NAME = "feed.json"
+#: Temp files older than this are leftovers of failed or killed builds.
+STALE_TMP_SECONDS = 3600
+_CHUNK = 1 << 20
+
+
+class FeedRefused(Exception):
+    """A build that must not replace the live feed; ``message`` can be shown to the merchant."""
+
+    def __init__(self, store_code: str, message: str) -> None:
+        super().__init__(f"{store_code}: {message}")
+        self.store_code = store_code
+        self.message = message
+
+
+class FeedCheckFailed(FeedRefused):
+    """The temp file is not a whole, well-formed feed with the item count the build wrote."""
+
+
+class FeedCollapseRefused(FeedRefused):
+    """The new feed lost more than half the items of the live one: likely a fault, not a sale."""
+
+    def __init__(self, store_code: str, old: int, new: int) -> None:
+        super().__init__(
+            store_code,
+            f"The new feed has {new} items, fewer than half of the {old} items in the feed "
+            "Google has now, so the current feed was kept. If you really removed those "
+            "products, rebuild and confirm to publish the smaller feed.",
+        )
+        self.old = old
+        self.new = new
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish put live, for the build status; ``forced`` means a collapse was overridden."""
+
+    items: int
+    previous_items: int | None
+    build_id: str
+    published_at: str
+    sha256: str
+    etag: str
+    size: int
+    gz_size: int
+    forced: bool
+
+
+@dataclass(frozen=True)
+class PublishedFeed:
+    """The live feed as the public route and status page see it (sidecar fields None if stale)."""
+
+    xml_path: Path
+    gz_path: Path | None
+    items: int | None
+    published_at: str | None
+    build_id: str | None
+    etag: str
+    size: int
+    gz_size: int | None
+    mtime: float
+
+
+def publish(
+    feeds_dir: PathLike,
+    store_code: str,
+    tmp_path: PathLike,
+    item_count: int,
+    *,
+    force: bool = False,
+) -> PublishResult:
+    """Check the temp feed and swap it in whole, or refuse and leave the live feed untouched."""
+    folder = store_dir(feeds_dir, store_code)
+    tmp = Path(tmp_path)
+    if tmp.parent.resolve() != folder.resolve() or not tmp.name.endswith(TMP_SUFFIX):
+        raise ValueError(f"{tmp} is not a feed temp file of store {store_code}.")
+    build_id = tmp.name.removesuffix(TMP_SUFFIX)
+    gz_tmp = folder / f"{build_id}.xml.gz.tmp"
+    try:
+        previous = _read_sidecar(folder).get("items")
+        collapsed = bool(previous) and item_count * 2 < previous
+        if collapsed and not force:
+            raise FeedCollapseRefused(store_code, previous, item_count)
+        sha256, size, gz_size = _check_and_compress(store_code, tmp, gz_tmp, item_count)
+        os.replace(gz_tmp, folder / GZ_NAME)
+        os.replace(tmp, folder / FEED_NAME)
+        _fsync_dir(folder)
+        result = PublishResult(
+            items=item_count,
+            previous_items=previous,
+            build_id=build_id,
+            published_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            sha256=sha256,
+            etag=f'"{sha256[:32]}"',
+            size=size,
+            gz_size=gz_size,
+            forced=collapsed,
+        )
+        record = asdict(result) | {"mtime_ns": (folder / FEED_NAME).stat().st_mtime_ns}
+        _write_json_atomically(folder / SIDECAR_NAME, record, folder / f"feed.json.{build_id}.tmp")
+        return result
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        gz_tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        _remove_stale_tmp(folder)
+
+
+def published_feed(feeds_dir: PathLike, store_code: str) -> PublishedFeed | None:
+    """The last good feed of a store, or None before its first publish."""
+    folder = store_dir(feeds_dir, store_code)
+    xml_path = folder / FEED_NAME
+    try:
+        stat = xml_path.stat()
+    except FileNotFoundError:
+        return None
+    info = _read_sidecar(folder)
+    if (info.get("size"), info.get("mtime_ns")) != (stat.st_size, stat.st_mtime_ns):
+        info = {}  # the sidecar describes an earlier file: a publish died before updating it
+    gz_path: Path | None = folder / GZ_NAME
+    try:
+        gz_size: int | None = gz_path.stat().st_size
+    except FileNotFoundError:
+        gz_path, gz_size = None, None
+    return PublishedFeed(
+        xml_path=xml_path,
+        gz_path=gz_path,
+        items=info.get("items"),
+        published_at=info.get("published_at"),
+        build_id=info.get("build_id"),
+        etag=info.get("etag") or f'W/"{stat.st_size:x}-{stat.st_mtime_ns:x}"',
+        size=stat.st_size,
+        gz_size=gz_size,
+        mtime=stat.st_mtime,
+    )
+
+
+def remove_store_feeds(feeds_dir: PathLike, store_code: str) -> bool:
+    """Delete everything a store has under ``feeds_dir``; False if there was nothing."""
+    folder = store_dir(feeds_dir, store_code)
+    if not folder.is_dir():
+        return False
+    shutil.rmtree(folder)
+    return True
+
+
+class _Tee:
+    """Lets one read of the temp file feed the parser, the hash and the gzip copy."""
+
+    def __init__(self, source: IO[bytes], copy: IO[bytes]) -> None:
+        self._source = source
+        self._copy = copy
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self._source.read(n)
+        self.sha256.update(chunk)
+        self._copy.write(chunk)
+        self.size += len(chunk)
+        return chunk
+
+
+def _check_and_compress(
+    store_code: str, tmp: Path, gz_tmp: Path, expected: int
+) -> tuple[str, int, int]:
+    with open(tmp, "rb") as source, open(gz_tmp, "wb") as gz_file:
+        with gzip.GzipFile(FEED_NAME, "wb", compresslevel=6, fileobj=gz_file, mtime=0) as gz:
+            tee = _Tee(source, gz)
+            found = _count_items(store_code, tee)
+            while tee.read(_CHUNK):
+                pass
+        if found != expected:
+            raise FeedCheckFailed(
+                store_code,
+                f"The new feed file holds {found} items but the build wrote {expected}; "
+                "the current feed was kept.",
+            )
+        os.fsync(source.fileno())
+        gz_file.flush()
+        os.fsync(gz_file.fileno())
+        return tee.sha256.hexdigest(), tee.size, gz_file.tell()
+
+
+def _count_items(store_code: str, source: _Tee) -> int:
+    count = 0
+    events = etree.iterparse(
+        source, events=("end",), tag="item", resolve_entities=False, no_network=True
+    )
+    try:
+        for _, element in events:
+            parent = element.getparent()
+            if parent is None or parent.tag != "channel":
+                raise FeedCheckFailed(store_code, "The new feed has an item outside its channel.")
+            count += 1
+            element.clear()
+            while element.getprevious() is not None:
+                del parent[0]
+        root = events.root
+    except etree.XMLSyntaxError as exc:
+        raise FeedCheckFailed(
+            store_code, f"The new feed file is not valid XML ({exc}); the current feed was kept."
+        ) from exc
+    if root is None or root.tag != "rss" or root.find("channel") is None:
+        raise FeedCheckFailed(store_code, "The new feed file is not an RSS feed with a channel.")
+    return count
+
+
+def _read_sidecar(folder: Path) -> dict:
+    try:
+        with open(folder / SIDECAR_NAME, encoding="utf-8") as f:
+            data = json.load(f)
+    except (FileNotFoundError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_json_atomically(path: Path, data: dict, tmp: Path) -> None:
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, sort_keys=True, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_tmp(folder: Path) -> None:
+    cutoff = time.time() - STALE_TMP_SECONDS
+    for path in folder.glob("*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
