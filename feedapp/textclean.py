@@ -41,6 +41,11 @@ _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _HOST = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?$|^\[[0-9a-f:.]+\]$")
 _PATH_SAFE = "/!$&'()*+,;=:@%"
 _QUERY_SAFE = _PATH_SAFE + "?"
+_URL_CHARS = r"A-Za-z0-9\-._~!$&'()*+,;=:@%"
+_CLEAN_URL = re.compile(
+    r"https?://(?P<netloc>[a-z0-9_.-]+(?::[0-9]{1,5})?)"
+    rf"(?:/[{_URL_CHARS}/]*)?(?:\?[{_URL_CHARS}/?]+)?"
+)
 MAX_URL = 2000
 
 _SEPARATORS = r"[\s\-–—|:,;/·]*"
@@ -69,6 +74,8 @@ def clean_text(value: object) -> str:
         return str(value)
     if not isinstance(value, str):
         return ""
+    if value.isprintable():  # the common case: no control, unsafe or non-ASCII space character
+        return (_SPACES.sub(" ", value) if "  " in value else value).strip()
     return _SPACES.sub(" ", _XML_UNSAFE.sub("", value)).strip()
 
 
@@ -129,6 +136,15 @@ def clean_url(value: object) -> str | None:
     text = _XML_UNSAFE.sub("", value).strip() if isinstance(value, str) else ""
     if not text:
         return None
+    fast = _CLEAN_URL.fullmatch(text)  # already clean (most image URLs): nothing to re-encode
+    if fast and not _LONE_PERCENT.search(text) and len(text) <= MAX_URL:
+        if _clean_netloc(fast["netloc"]) == fast["netloc"]:
+            return text
+    return encode_url(text)
+
+
+def encode_url(text: str) -> str | None:
+    """Rebuild a URL part by part: lower-case host, percent-encoded path, query and fragment."""
     if text.startswith("//"):
         text = "https:" + text
     try:

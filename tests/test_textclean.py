@@ -13,6 +13,7 @@ from feedapp.textclean import (
     clean_text,
     clean_url,
     cut_at_word,
+    encode_url,
     html_to_text,
     image_urls,
     is_placeholder_brand,
@@ -337,3 +338,22 @@ def test_image_urls_by_position_without_repeats() -> None:
 @pytest.mark.parametrize("images", [None, "x", {}, []])
 def test_image_urls_of_nothing(images: object) -> None:
     assert image_urls(images) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://images.jumpseller.com/store/a/1/x-1.jpg?1684045409",
+        "https://shop.example.com",
+        "https://shop.example.com/?",
+        "https://shop.example.com:8443/a/b;c=d/e%20f?x=1&y=%2F",
+        "http://shop.example.com/a%zz",
+        "https://SHOP.example.com/a",
+        "https://shop.example.com:99999/a",
+        "https://user@shop.example.com/a",
+        "https://shop.example.com/a b/ñ?q=á#frag",
+        "https://shop.example.com/a?b?c",
+    ],
+)
+def test_clean_url_fast_path_agrees_with_full_encoding(url: str) -> None:
+    assert clean_url(url) == encode_url(url)
