@@ -47,9 +47,7 @@ def _before() -> Response | None:
         stats.max_concurrent = max(stats.max_concurrent, stats.in_flight)
         g.sandbox_in_flight = True
         settings = state.settings
-    if settings.latency_ms:
-        time.sleep(settings.latency_ms / 1000)
-    now = time.time()
+    now = time.time()  # requests are counted as they arrive; the latency is their processing
     with state.lock:
         grant: AccessToken | None = None
         try:
@@ -65,6 +63,8 @@ def _before() -> Response | None:
             stats.bans += int(verdict.ban_started)
         elif grant is None:
             stats.unauthorized += 1
+    if settings.latency_ms:
+        time.sleep(settings.latency_ms / 1000)
     if verdict.outcome == BANNED:
         return _error(429, "Too Many Requests: banned for exceeding the rate limit too often.")
     if verdict.outcome != ALLOWED:

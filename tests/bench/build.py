@@ -26,10 +26,12 @@ from tests.processes import ROOT
 
 LATENCY_MS = 100
 #: (products, runs): fewer runs of the big store keep the suite within its 10 minutes.
-SIZES = ((1_000, 5), (10_000, 3), (100_000, 2))
+SIZES = ((1_000, 5), (10_000, 3), (20_000, 1), (100_000, 2))
 QUICK_SIZES = ((200, 2), (1_000, 2))
 #: Wall time over the rate-limit floor, per store size (issue 6).
 TARGETS = {10_000: 1.2, 100_000: 1.1}
+#: Issue 4's acceptance: a 20k store within 1.3x of pages / 20 per second.
+PAGES_TARGETS = {20_000: 1.3}
 CHILD_TIMEOUT = 900
 
 
@@ -108,15 +110,19 @@ def summarise(runs: list[dict]) -> Section:
     for size, m in medians(runs).items():
         products = int(size)
         same = [r for r in runs if r["products"] == products]
-        target = TARGETS.get(products)
-        ratio = m["ratio_to_floor"]
+        target, ratio = TARGETS.get(products), m["ratio_to_floor"]
+        wanted = f"<= {target}x floor" if target else "-"
+        met = None if target is None else ratio <= target
+        if products in PAGES_TARGETS:
+            target = PAGES_TARGETS[products]
+            wanted, met = f"<= {target}x pages/20", m["ratio_to_pages_floor"] <= target
         rows.append(
             Row(
                 f"build {products:,} products",
                 f"{m['duration']:.1f} s; {ratio:.2f}x floor {m['floor_seconds']:.1f} s "
                 f"(R={_requests(m)}); {m['ratio_to_pages_floor']:.2f}x pages/20",
-                f"<= {target}x floor" if target else "-",
-                None if target is None else ratio <= target,
+                wanted,
+                met,
                 f"{len(same)} runs; 429s {sum(r['rate_limited_429'] for r in same)}; "
                 f"items {m['items']:,.0f}",
             )
