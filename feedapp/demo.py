@@ -87,10 +87,26 @@ def main(argv: list[str] | None = None) -> int:
     bin_dir = Path(sys.executable).parent
     flask = [sys.executable, "-m", "flask"]
     commands = {
-        "sandbox": [*flask, "sandbox", "--host", "localhost", "--port", str(sandbox_port),
-                    "--app-url", f"http://127.0.0.1:{app_port}/"],
-        "web": [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{app_port}", "--workers", "2",
-                "--threads", "4", "feedapp:create_app()"],
+        "sandbox": [
+            *flask,
+            "sandbox",
+            "--host",
+            "localhost",
+            "--port",
+            str(sandbox_port),
+            "--app-url",
+            f"http://127.0.0.1:{app_port}/",
+        ],
+        "web": [
+            str(bin_dir / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{app_port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "feedapp:create_app()",
+        ],
         "worker": [*flask, "worker"],
         "scheduler": [*flask, "scheduler"],
     }

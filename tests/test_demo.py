@@ -32,6 +32,18 @@ def demo_env_file() -> dict[str, str]:
     }
 
 
+def operator_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """A `flask` command joined to the running demo through its env file, as the README says."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", *args],
+        env={**os.environ, **demo_env_file()},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_demo_runs_on_embedded_redis(tmp_path) -> None:  # noqa: ANN001
     app_port, sandbox_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
@@ -76,49 +88,17 @@ def test_demo_runs_on_embedded_redis(tmp_path) -> None:  # noqa: ANN001
             json={"auto_approve": True},
             timeout=5,
         ).raise_for_status()
-        cli_env = {**os.environ, **demo_env_file()}
-        flask = [sys.executable, "-m", "flask"]
-        run = subprocess.run(
-            [*flask, "stores", "connect"],
-            env=cli_env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        run = operator_cli("stores", "connect")
         assert run.returncode == 0, run.stderr
-        run = subprocess.run(
-            [*flask, "feeds", "rebuild", "sandboxstore"],
-            env=cli_env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert "queued" in run.stdout
+        assert "queued" in operator_cli("feeds", "rebuild", "sandboxstore").stdout
 
         def built() -> dict | None:
-            out = subprocess.run(
-                [*flask, "feeds", "status", "--json"],
-                env=cli_env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            ).stdout
-            status = json.loads(out.splitlines()[0])
+            status = json.loads(operator_cli("feeds", "status", "--json").stdout.splitlines()[0])
             return status if status["state"] == "ok" else None
 
         status = wait_for(built, 60, "the demo's first build", every=1)
         assert status["items"] > 0
-        url = subprocess.run(
-            [*flask, "feeds", "url", "sandboxstore"],
-            env=cli_env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout.strip()
+        url = operator_cli("feeds", "url", "sandboxstore").stdout.strip()
         assert requests.get(url, timeout=10).text.count("<item>") == status["items"]
     finally:
         os.killpg(demo.pid, signal.SIGTERM)

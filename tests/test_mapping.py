@@ -638,8 +638,11 @@ def test_merchant_gender_and_age_group_go_on_apparel_only() -> None:
     options = FeedOptions(gender="female", age_group="adult")
     fields = only(product(google_product_category="1604"), options)
     assert (fields["gender"], fields["age_group"]) == ("female", "adult")
-    problem = next(p for p in run(product(google_product_category="1604"), options).problems
-                   if p.code == "apparel_attributes_missing")
+    problem = next(
+        p
+        for p in run(product(google_product_category="1604"), options).problems
+        if p.code == "apparel_attributes_missing"
+    )
     assert problem.detail == "color, size"
     assert "gender" not in only(product(google_product_category="222"), options)
 
