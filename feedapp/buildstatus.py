@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from feedapp import rebuilds
 from feedapp.jumpseller import ApiError
-from feedapp.publishing import FeedRefused
+from feedapp.publishing import FeedCollapseRefused, FeedRefused
 from feedapp.ratelimit import RateLimitTimeout
 from feedapp.stores import StoreRegistry
 from feedapp.tokens import TokenError
@@ -74,6 +74,9 @@ class BuildStatus:
             duration=round(duration, 3),
             error=explain(exc, self.code),
             refused=isinstance(exc, FeedRefused),
+            collapse={"old": exc.old, "new": exc.new}
+            if isinstance(exc, FeedCollapseRefused)
+            else None,
         )
         self.registry.set_json(self.code, "build", self._current)
 
@@ -149,5 +152,6 @@ def store_status(svc: Services, code: str, now: float | None = None) -> dict[str
         else None,
         "problems": {p["code"]: p["count"] for p in diagnostics.get("problems", [])},
         "error": build.get("error") if build.get("state") == "failed" else None,
+        "collapse": build.get("collapse") if build.get("state") == "failed" else None,
         "job": rebuilds.job_meta(svc, code) or None,
     }

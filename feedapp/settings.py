@@ -107,7 +107,8 @@ def rebuild() -> Response:
     page, store = _connected_store()
     websecurity.check_csrf(page)
     svc = services.current()
-    result = rebuilds.request_build(svc, store.code, reason="rebuild now")
+    force = request.form.get("force") == "1"  # the merchant confirmed a much smaller feed
+    result = rebuilds.request_build(svc, store.code, reason="rebuild now", force=force)
     if request.accept_mimetypes.best == "application/json":
         message = i18n.text(f"status.rebuild_result.{result}")
         return jsonify(result=result, message=message, **_status_payload(svc, store))
@@ -148,7 +149,8 @@ def _connected_store() -> tuple[websecurity.PageSession, Store]:
 
 def _status_payload(svc: Services, store: Store) -> dict[str, object]:
     view = status_view(svc, store)
-    html = render_template("settings/_status.html", status=view)
+    page = websecurity.current_session()
+    html = render_template("settings/_status.html", status=view, page=page)
     return {
         "state": view["state"],
         "percent": view["percent"],
@@ -186,6 +188,7 @@ def status_view(svc: Services, store: Store) -> dict[str, object]:
         "duration": _duration(float(last_good.get("duration") or 0), lang) if finished else "",
         "next_at": next_text,
         "error": current.get("error") or "",
+        "collapse": current.get("collapse"),
     }
 
 

@@ -78,3 +78,18 @@ def test_due_rebuild_queues_only_due_stores(runner, store, registry) -> None:  #
     registry.set_json("teststore", "last_good", {"finished_at": 1.0})
     due = runner.invoke(args=["feeds", "rebuild", "--due"])
     assert "teststore: queued" in due.output
+
+
+def test_collapsed_feed_is_refused_until_forced(runner, installed, sandbox, svc) -> None:  # noqa: ANN001
+    assert runner.invoke(args=["feeds", "rebuild", installed.code, "--sync"]).exit_code == 0
+    reset = {"product_count": 30, "seed": 1}
+    requests.post(f"{sandbox.url}/_sandbox/stores/{installed.code}/reset", json=reset, timeout=5)
+    refused = runner.invoke(args=["feeds", "rebuild", installed.code, "--sync"])
+    assert refused.exit_code == 1 and "fewer than half" in refused.output
+    info = json.loads(runner.invoke(args=["feeds", "status", "--json"]).output)
+    assert info["collapse"]["new"] < info["collapse"]["old"] / 2
+    assert info["items"] == info["collapse"]["old"]  # Google still gets the whole old feed
+    forced = runner.invoke(args=["feeds", "rebuild", installed.code, "--sync", "--force"])
+    assert forced.exit_code == 0
+    info = json.loads(runner.invoke(args=["feeds", "status", "--json"]).output)
+    assert info["state"] == "ok" and info["items"] < 100 and info["collapse"] is None

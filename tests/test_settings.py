@@ -366,3 +366,24 @@ def test_page_says_so_when_jumpseller_refuses_the_app(app, client, store: Store)
     registry = app.extensions["feedapp"].registry
     assert not registry.get(store.code).installed
     assert registry.get(store.code).feed_token == store.feed_token  # kept for a reconnect
+
+
+def test_a_refused_collapse_can_be_published_on_purpose(client, app, page: PageSession) -> None:  # noqa: ANN001
+    svc = app.extensions["feedapp"]
+    build = {
+        "state": "failed",
+        "finished_at": 1.0,
+        "error": "kept",
+        "refused": True,
+        "collapse": {"old": 900, "new": 120},
+    }
+    svc.registry.set_json(page.store_code, "build", build)
+    reply = client.get("/settings/status", headers={"X-Page-Token": token(app, page), **EN})
+    assert "120 items, fewer than half of the 900" in reply.json["html"]
+    assert 'id="publish-smaller"' in reply.json["html"]
+    confirmed = client.post(
+        "/settings/rebuild", data={"t": token(app, page), "csrf": csrf(app, page), "force": "1"}
+    )
+    assert confirmed.status_code == 303
+    job = rebuilds.queue(svc.redis).jobs[0]
+    assert job.args == (page.store_code, True)  # forced: the collapse guard lets it through
