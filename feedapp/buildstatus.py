@@ -10,7 +10,7 @@ from feedapp.jumpseller import ApiError
 from feedapp.publishing import FeedCollapseRefused, FeedRefused
 from feedapp.ratelimit import RateLimitTimeout
 from feedapp.stores import StoreRegistry
-from feedapp.tokens import TokenError
+from feedapp.tokens import StoreRevoked, TokenError
 
 if TYPE_CHECKING:
     from feedapp.diagnostics import BuildDiagnostics
@@ -19,6 +19,21 @@ if TYPE_CHECKING:
 
 #: Errors whose message is already written for a person; anything else is summarised.
 EXPLAINED = (ApiError, TokenError, FeedRefused, RateLimitTimeout)
+
+
+def error_kind(exc: BaseException) -> str:
+    """What kind of failure this was, so the merchant's page can explain it in their language."""
+    for kind, types in (
+        ("collapse", (FeedCollapseRefused,)),
+        ("check", (FeedRefused,)),
+        ("revoked", (StoreRevoked,)),
+        ("token", (TokenError,)),
+        ("rate_limit", (RateLimitTimeout,)),
+        ("api", (ApiError,)),
+    ):
+        if isinstance(exc, types):
+            return kind
+    return "timeout" if type(exc).__name__ == "JobTimeoutException" else "unexpected"
 
 
 def explain(exc: BaseException, store_code: str) -> str:
@@ -73,6 +88,7 @@ class BuildStatus:
             finished_at=time.time(),
             duration=round(duration, 3),
             error=explain(exc, self.code),
+            error_kind=error_kind(exc),
             refused=isinstance(exc, FeedRefused),
             collapse={"old": exc.old, "new": exc.new}
             if isinstance(exc, FeedCollapseRefused)
@@ -153,5 +169,6 @@ def store_status(svc: Services, code: str, now: float | None = None) -> dict[str
         "problems": {p["code"]: p["count"] for p in diagnostics.get("problems", [])},
         "error": build.get("error") if build.get("state") == "failed" else None,
         "collapse": build.get("collapse") if build.get("state") == "failed" else None,
+        "error_kind": build.get("error_kind") if build.get("state") == "failed" else None,
         "job": rebuilds.job_meta(svc, code) or None,
     }

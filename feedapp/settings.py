@@ -189,6 +189,7 @@ def status_view(svc: Services, store: Store) -> dict[str, object]:
         "next_at": next_text,
         "error": current.get("error") or "",
         "collapse": current.get("collapse"),
+        "error_kind": current.get("error_kind") or "unexpected",
     }
 
 

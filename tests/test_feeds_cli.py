@@ -93,3 +93,25 @@ def test_collapsed_feed_is_refused_until_forced(runner, installed, sandbox, svc)
     assert forced.exit_code == 0
     info = json.loads(runner.invoke(args=["feeds", "status", "--json"]).output)
     assert info["state"] == "ok" and info["items"] < 100 and info["collapse"] is None
+
+
+def test_every_failure_kind_has_words_for_the_merchant() -> None:
+    from feedapp import i18n
+    from feedapp.buildstatus import error_kind
+    from feedapp.jumpseller import ApiError
+    from feedapp.publishing import FeedCheckFailed, FeedCollapseRefused
+    from feedapp.tokens import StoreRevoked, TokenError
+
+    failures = [
+        ApiError("x"),
+        TokenError("x"),
+        StoreRevoked("x"),
+        KeyError("x"),
+        FeedCheckFailed("s", "bad"),
+        FeedCollapseRefused("s", 10, 1),
+    ]
+    kinds = [error_kind(exc) for exc in failures]
+    assert kinds == ["api", "token", "revoked", "unexpected", "check", "collapse"]
+    for kind in kinds:
+        if kind != "collapse":
+            assert i18n.has(f"status.error_kind.{kind}")

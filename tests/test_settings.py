@@ -232,10 +232,16 @@ def test_status_shows_last_build_next_build_progress_and_errors(
     registry.set_json(
         code,
         "build",
-        {"state": "failed", "error": "Store 'teststore': Jumpseller answered 403 to products.json"},
+        {
+            "state": "failed",
+            "error": "Store 'teststore': Jumpseller answered 403 to products.json",
+            "error_kind": "api",
+        },
     )
     html = show(client, app, page, EN)
     assert "The last build failed" in html and "answered 403" in html
+    assert "Jumpseller did not answer as expected" in html
+    assert "Jumpseller no respondió como se esperaba" in show(client, app, page)
     registry.set_json(code, "build", {"state": "running", "pages_done": 3, "pages_total": 4})
     app.extensions["feedapp"].redis.set(f"feedapp-test:lock:build:{code}", "x", ex=30)
     reply = client.get("/settings/status", headers={"X-Page-Token": token(app, page), **EN})
