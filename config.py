@@ -50,10 +50,6 @@ class Config:
         self.WEBHOOK_DEBOUNCE_SECONDS = _env("WEBHOOK_DEBOUNCE_SECONDS", "60")
         self.TESTING = False
 
-    def missing(self) -> list[str]:
-        """Names of required settings that are empty."""
-        return [name for name in REQUIRED if not getattr(self, name, "")]
-
     def as_flask(self) -> dict[str, object]:
         """Upper-case attributes, the shape Flask's config wants."""
         return {k: v for k, v in vars(self).items() if k.isupper()}

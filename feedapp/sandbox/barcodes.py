@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import random
 
+from feedapp.gtin import check_digit
+
 #: GTIN lengths Google accepts, with the share of valid barcodes drawn at each length.
 _LENGTHS: tuple[tuple[int, float], ...] = ((13, 0.7), (12, 0.2), (8, 0.1))
-
-
-def gs1_check_digit(body: str) -> str:
-    """The GS1 mod-10 check digit for the digits before it (weights 3,1,3,... from the right)."""
-    backwards = body[::-1]
-    total = 3 * sum(map(int, backwards[0::2])) + sum(map(int, backwards[1::2]))
-    return str(-total % 10)
-
-
-def is_valid_gtin(code: str | None) -> bool:
-    """True for an 8, 12, 13 or 14 digit string whose GS1 check digit is right."""
-    if not isinstance(code, str) or len(code) not in (8, 12, 13, 14) or not code.isdigit():
-        return False
-    return gs1_check_digit(code[:-1]) == code[-1]
 
 
 def valid_gtin(rng: random.Random) -> str:
@@ -34,7 +22,7 @@ def valid_gtin(rng: random.Random) -> str:
     prefix = "780" if length == 13 else ""  # 780 is GS1 Chile
     digits = length - 1 - len(prefix)
     body = prefix + str(int(rng.random() * 10**digits)).zfill(digits)
-    return body + gs1_check_digit(body)
+    return body + str(check_digit(body))
 
 
 def invalid_barcode(rng: random.Random) -> str:
