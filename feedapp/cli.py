@@ -8,17 +8,45 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from redis.exceptions import RedisError
 
 from feedapp import services
 from feedapp.stores import TokenKeyError, UnknownStore, masked
-
-stores_cli = AppGroup("stores", help="List, inspect and remove installed stores.")
 
 
 def fail(message: str) -> None:
     """Print an operator-facing error and exit 1."""
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
+
+
+class OperatorGroup(AppGroup):
+    """A command group whose commands answer an unreachable Redis with a message, not a trace."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; turn a Redis outage into one actionable line."""
+        try:
+            return super().invoke(ctx)
+        except RedisError as exc:
+            redis_unreachable(exc)
+            return None
+
+
+def redis_unreachable(exc: RedisError) -> None:
+    """Stop with a line that names the Redis and what to do."""
+    url = current_app.config.get("REDIS_URL") or "(REDIS_URL is empty)"
+    fail(f"Redis at {url} does not answer ({exc}). Start it, or fix REDIS_URL.")
+
+
+def require_redis() -> None:
+    """A long-running process checks Redis once at start, so an outage reads as one line."""
+    try:
+        services.current().redis.ping()
+    except RedisError as exc:
+        redis_unreachable(exc)
+
+
+stores_cli = OperatorGroup("stores", help="List, inspect and remove installed stores.")
 
 
 @stores_cli.command("list")
@@ -81,6 +109,7 @@ def worker_command(burst: bool) -> None:
     from workers.jobs import run_worker
 
     services.require_settings(current_app.config, "worker")
+    require_redis()
     run_worker(current_app.config, burst=burst)
 
 
@@ -90,6 +119,7 @@ def scheduler_command() -> None:
     from workers.scheduler import run_scheduler
 
     services.require_settings(current_app.config, "scheduler")
+    require_redis()
     run_scheduler(current_app.config)
 
 

@@ -7,14 +7,13 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
 from feedapp import rebuilds, services
 from feedapp.buildstatus import explain, store_status
-from feedapp.cli import fail
+from feedapp.cli import OperatorGroup, fail
 from feedapp.stores import StoreRegistry, TokenKeyError, UnknownStore
 
-feeds_cli = AppGroup("feeds", help="Rebuild feeds, show their status and manage their URLs.")
+feeds_cli = OperatorGroup("feeds", help="Rebuild feeds, show their status and manage their URLs.")
 
 
 def feed_url(store_token: str) -> str:

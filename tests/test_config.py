@@ -65,3 +65,20 @@ def test_healthz_without_redis(config) -> None:  # noqa: ANN001
     dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
     reply = create_app(config, redis=dead).test_client().get("/healthz")
     assert reply.status_code == 503
+
+
+@pytest.mark.parametrize(
+    "command", [["stores", "list"], ["feeds", "status"], ["worker"], ["scheduler"]]
+)
+def test_unreachable_redis_is_one_clear_line(command: list[str]) -> None:
+    env = clean_env(
+        SECRET_KEY="x",
+        JUMPSELLER_CLIENT_ID="a",
+        JUMPSELLER_CLIENT_SECRET="b",
+        TOKEN_KEYS="tK4b0z8rnP0xKQ2cQ3f1E0y9Yt0r2G8Q9mO3r4y3QzA=",
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    proc = subprocess.run([*FLASK, *command], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "Redis at redis://127.0.0.1:1/0 does not answer" in proc.stderr
+    assert "Traceback" not in proc.stderr
