@@ -114,6 +114,16 @@ def test_deny_redirects_with_access_denied_and_state(sandbox: SandboxServer) -> 
     assert _answer(denied) == {"error": ["access_denied"], "state": ["s-123"]}
 
 
+def _authorize(sandbox: SandboxServer, **overrides: str) -> requests.Response:
+    """GET the authorize page with some parameters changed, without following a redirect."""
+    return requests.get(
+        f"{sandbox.url}/oauth/authorize",
+        params=_authorize_params(**overrides),
+        allow_redirects=False,
+        timeout=5,
+    )
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -125,12 +135,7 @@ def test_deny_redirects_with_access_denied_and_state(sandbox: SandboxServer) -> 
 def test_bad_client_or_redirect_uri_gets_an_error_page_not_a_redirect(
     sandbox: SandboxServer, overrides: dict[str, str], message: str
 ) -> None:
-    reply = requests.get(
-        f"{sandbox.url}/oauth/authorize",
-        params=_authorize_params(**overrides),
-        allow_redirects=False,
-        timeout=5,
-    )
+    reply = _authorize(sandbox, **overrides)
     assert reply.status_code == 400
     assert "Location" not in reply.headers
     assert message in reply.text
@@ -147,12 +152,7 @@ def test_bad_client_or_redirect_uri_gets_an_error_page_not_a_redirect(
 def test_bad_request_from_a_known_client_redirects_with_the_error(
     sandbox: SandboxServer, overrides: dict[str, str], error: str
 ) -> None:
-    reply = requests.get(
-        f"{sandbox.url}/oauth/authorize",
-        params=_authorize_params(**overrides),
-        allow_redirects=False,
-        timeout=5,
-    )
+    reply = _authorize(sandbox, **overrides)
     assert _answer(reply)["error"] == [error]
 
 
