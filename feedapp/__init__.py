@@ -16,7 +16,8 @@ def create_app(config: Config | dict | None = None, redis: Redis | None = None) 
     from flask import Flask
 
     from config import Config
-    from feedapp import services
+    from feedapp import cli, services, web
+    from feedapp.web import context
 
     cfg = config if config is not None else Config()
     settings = cfg.as_flask() if isinstance(cfg, Config) else dict(cfg)
@@ -24,17 +25,8 @@ def create_app(config: Config | dict | None = None, redis: Redis | None = None) 
         services.require_settings(settings, "web")
     app = Flask(__name__, template_folder="../templates")
     app.config.from_mapping(settings)
-    services.init_app(app, redis=redis)
-
-    from feedapp import cli, health, i18n, install, public, settings, webhooks, websecurity
-
-    websecurity.init_app(app)
-    i18n.init_app(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(install.bp)
-    app.register_blueprint(settings.bp)
-    app.register_blueprint(webhooks.bp)
+    context.init_app(app, services.Services(app.config, redis))
+    web.init_app(app)
     cli.init_app(app)
     return app
 

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
-from flask import Flask, current_app
 from redis import Redis
 
 from config import REQUIRED
@@ -70,13 +69,3 @@ def require_settings(settings: Mapping[str, object], process: str) -> None:
     lines.append("Set them in the environment (README, 'Configuration') and start it again.")
     print("\n".join(lines), file=sys.stderr)
     raise SystemExit(2)
-
-
-def init_app(app: Flask, redis: Redis | None = None) -> None:
-    """Attach the services to the app."""
-    app.extensions["feedapp"] = Services(app.config, redis)
-
-
-def current() -> Services:
-    """The services of the app handling this request or command."""
-    return current_app.extensions["feedapp"]

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from redis import Redis
 
-from feedapp.options import FeedOptions
+from feedapp.feed.options import FeedOptions
 
 STORE_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 OLD_FEED_TOKEN_GRACE = 48 * 3600

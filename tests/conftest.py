@@ -134,6 +134,6 @@ def svc(app, redis: Redis):  # noqa: ANN001, ANN201
 @pytest.fixture
 def installed(svc, sandbox) -> Store:  # noqa: ANN001
     """The sandbox store installed through the real OAuth exchange."""
-    from feedapp.installation import complete_install
+    from feedapp.jumpseller.installation import complete_install
 
     return complete_install(svc, sandbox.authorize())

@@ -15,7 +15,8 @@ import yaml
 
 from config import Config
 from config import TestConfig as Settings
-from feedapp import create_app, public
+from feedapp import create_app
+from feedapp.web import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("web", "worker", "scheduler")
@@ -135,7 +136,7 @@ def test_feeds_volume_is_shared_by_web_worker_and_proxy() -> None:
     assert "feeds" in compose()["volumes"]
     proxy = {target: (source, mode) for source, target, mode in mounts("proxy")}
     root = re.search(r"^\s*root \* (\S+)$", caddyfile(), re.M)[1]
-    assert proxy[root.rstrip("/") + public.PROTECTED_PREFIX] == ("feeds", "ro")
+    assert proxy[root.rstrip("/") + serving.PROTECTED_PREFIX] == ("feeds", "ro")
 
 
 def test_proxy_offloads_feeds_and_fronts_the_web_service() -> None:
@@ -146,7 +147,7 @@ def test_proxy_offloads_feeds_and_fronts_the_web_service() -> None:
     header = env["FEED_SENDFILE_HEADER"]
     assert re.search(rf"@accel header {re.escape(header)} \*", text)
     assert f"{{http.reverse_proxy.header.{header}}}" in text
-    assert f"respond {public.PROTECTED_PREFIX}/* 404" in text
+    assert f"respond {serving.PROTECTED_PREFIX}/* 404" in text
     assert {"80:80", "443:443"} <= set(service("proxy")["ports"])
     assert service("proxy")["volumes"][0].endswith(":/etc/caddy/Caddyfile:ro")
     assert service("proxy")["volumes"][0].startswith("./deploy/Caddyfile:")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from feedapp.diagnostics import MAX_EXAMPLES, BuildDiagnostics
+from feedapp.feed.diagnostics import MAX_EXAMPLES, BuildDiagnostics
 
 
 @dataclass

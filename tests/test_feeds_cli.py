@@ -96,11 +96,11 @@ def test_collapsed_feed_is_refused_until_forced(runner, installed, sandbox, svc)
 
 
 def test_every_failure_kind_has_words_for_the_merchant() -> None:
-    from feedapp import i18n
-    from feedapp.buildstatus import error_kind
-    from feedapp.jumpseller import ApiError
-    from feedapp.publishing import FeedCheckFailed, FeedCollapseRefused
-    from feedapp.tokens import StoreRevoked, TokenError
+    from feedapp.builds.status import error_kind
+    from feedapp.feed.publishing import FeedCheckFailed, FeedCollapseRefused
+    from feedapp.jumpseller.client import ApiError
+    from feedapp.jumpseller.tokens import StoreRevoked, TokenError
+    from feedapp.web import i18n
 
     failures = [
         ApiError("x"),

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from feedapp import builder
-from feedapp.options import FeedOptions
-from feedapp.publishing import published_feed
+from feedapp.builds import builder
+from feedapp.feed.options import FeedOptions
+from feedapp.feed.publishing import published_feed
 from feedapp.sandbox import SandboxSettings
 
 GOLDEN = Path(__file__).parent / "data" / "golden-feed.xml"

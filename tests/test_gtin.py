@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feedapp.gtin import check_digit, gtin_problem, normalize_gtin
+from feedapp.feed.gtin import check_digit, gtin_problem, normalize_gtin
 
 
 def with_check(body: str) -> str:

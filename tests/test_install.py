@@ -13,12 +13,13 @@ from redis import Redis
 from sandbox_server import SandboxServer
 
 from config import Config
-from feedapp import create_app, rebuilds
-from feedapp.install import BROWSER_COOKIE, STATE_TTL
-from feedapp.options import FeedOptions
+from feedapp import create_app
+from feedapp.builds import queueing
+from feedapp.feed.options import FeedOptions
 from feedapp.sandbox import SandboxSettings
 from feedapp.stores import StoreRegistry
-from feedapp.websecurity import read_page_token
+from feedapp.web.connect import BROWSER_COOKIE, STATE_TTL
+from feedapp.web.security import read_page_token
 
 STORE = "sandboxstore"
 
@@ -90,7 +91,7 @@ def test_callback_installs_queues_the_first_build_and_opens_the_settings(
     store = registry.get(STORE)
     assert store.installed and store.access_token and store.refresh_token
     assert store.name == "Tienda Sandbox"
-    assert rebuilds.is_queued(client.application.extensions["feedapp"], STORE)
+    assert queueing.is_queued(client.application.extensions["feedapp"], STORE)
     with client.application.test_request_context():
         assert read_page_token(token).store_code == STORE
     assert client.get_cookie(BROWSER_COOKIE, path="/callback") is None

@@ -8,8 +8,7 @@ from collections import deque
 import pytest
 import requests
 
-from feedapp.builder import make_client
-from feedapp.jumpseller import ApiError, _seconds_until, _unique
+from feedapp.jumpseller.client import ApiError, _seconds_until, _unique, make_client
 from feedapp.sandbox import SandboxSettings
 from feedapp.sandbox.catalogue import generate_catalogue
 

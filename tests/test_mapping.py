@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from feedapp.currency import format_price, parse_decimal
-from feedapp.mapping import CatalogContext, Item, MappedProduct, StoreInfo, map_product
-from feedapp.options import FeedOptions
-from feedapp.problems import PROBLEM_CODES, Problem, describe
+from feedapp.feed.currency import format_price, parse_decimal
+from feedapp.feed.mapping import CatalogContext, Item, MappedProduct, StoreInfo, map_product
+from feedapp.feed.options import FeedOptions
+from feedapp.feed.problems import PROBLEM_CODES, Problem, describe
 
 STORE = StoreInfo(
     code="tienda",

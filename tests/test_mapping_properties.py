@@ -9,12 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feedapp.gtin import normalize_gtin
-from feedapp.mapping import CatalogContext, StoreInfo, map_product
-from feedapp.options import CONDITIONS, FeedOptions
-from feedapp.problems import PROBLEM_CODES, describe
-from feedapp.taxonomy import lookup
-from feedapp.textclean import is_placeholder_brand
+from feedapp.feed.gtin import normalize_gtin
+from feedapp.feed.mapping import CatalogContext, StoreInfo, map_product
+from feedapp.feed.options import CONDITIONS, FeedOptions
+from feedapp.feed.problems import PROBLEM_CODES, describe
+from feedapp.feed.taxonomy import lookup
+from feedapp.feed.textclean import is_placeholder_brand
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 GOOGLE_NS = "http://base.google.com/ns/1.0"

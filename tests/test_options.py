@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from feedapp.options import FeedOptions, validate_options
-from feedapp.taxonomy import lookup
+from feedapp.feed.options import FeedOptions, validate_options
+from feedapp.feed.taxonomy import lookup
 
 
 def known(value: str) -> bool:

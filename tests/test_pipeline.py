@@ -12,9 +12,10 @@ from processes import Process, process_env, wait_for
 from rq.job import Job
 from rq.registry import FinishedJobRegistry
 
-from feedapp import create_app, rebuilds
-from feedapp.buildstatus import store_status
-from feedapp.publishing import published_feed
+from feedapp import create_app
+from feedapp.builds import queueing
+from feedapp.builds.status import store_status
+from feedapp.feed.publishing import published_feed
 from feedapp.sandbox import SandboxSettings
 from workers.scheduler import tick
 
@@ -63,7 +64,7 @@ def wait_built(svc, code: str, timeout: float = 120, after: float = 0.0) -> dict
 
 def builds_run(svc) -> list[dict]:  # noqa: ANN001
     """Results of every job that really built (not deferred to a running build)."""
-    registry = FinishedJobRegistry(rebuilds.QUEUE, connection=svc.redis)
+    registry = FinishedJobRegistry(queueing.QUEUE, connection=svc.redis)
     results = [
         Job.fetch(jid, connection=svc.redis).return_value() for jid in registry.get_job_ids()
     ]
@@ -81,7 +82,7 @@ def feed_bytes(svc, code: str) -> bytes:  # noqa: ANN001
 
 def test_worker_builds_and_the_feed_is_served(svc, installed, sandbox, start, live_config) -> None:  # noqa: ANN001
     start("worker")
-    assert rebuilds.request_build(svc, installed.code, reason="test") == "queued"
+    assert queueing.request_build(svc, installed.code, reason="test") == "queued"
     status = wait_built(svc, installed.code)
     assert status["state"] == "ok" and status["items"] > 1000
     assert status["problems"]  # the sandbox catalogue has deliberate mistakes
@@ -93,12 +94,12 @@ def test_worker_builds_and_the_feed_is_served(svc, installed, sandbox, start, li
 
 def test_failing_replies_give_the_same_feed(svc, installed, sandbox, start) -> None:  # noqa: ANN001
     start("worker")
-    rebuilds.request_build(svc, installed.code)
+    queueing.request_build(svc, installed.code)
     assert wait_built(svc, installed.code)["state"] == "ok"
     clean = feed_bytes(svc, installed.code)
     control(sandbox, "settings", {"error_rate": 0.04, "drop_rate": 0.03, "malformed_rate": 0.03})
     mark = time.time()
-    rebuilds.request_build(svc, installed.code)
+    queueing.request_build(svc, installed.code)
     assert wait_built(svc, installed.code, after=mark)["state"] == "ok"
     stats = control(sandbox, "stats", method="get")
     assert stats["server_errors"] + stats["dropped"] + stats["malformed"] > 0
@@ -113,7 +114,7 @@ def test_burst_of_rebuild_requests_with_two_workers(svc, installed, sandbox, sta
 
     def burst() -> None:
         for _ in range(10):
-            rebuilds.request_build(svc, installed.code, reason="burst")
+            queueing.request_build(svc, installed.code, reason="burst")
             time.sleep(0.02)
 
     threads = [threading.Thread(target=burst) for _ in range(5)]
@@ -124,9 +125,9 @@ def test_burst_of_rebuild_requests_with_two_workers(svc, installed, sandbox, sta
 
     def idle() -> bool:
         return not (
-            rebuilds.is_queued(svc, installed.code)
-            or rebuilds.is_running(svc, installed.code)
-            or rebuilds.queue(svc.redis).count
+            queueing.is_queued(svc, installed.code)
+            or queueing.is_running(svc, installed.code)
+            or queueing.queue(svc.redis).count
         )
 
     wait_for(idle, 120, "the burst to settle")
@@ -146,7 +147,7 @@ def test_killed_worker_keeps_the_old_feed_then_recovers(  # noqa: ANN201
     live_config,  # noqa: ANN001
 ):
     worker = start("worker")
-    rebuilds.request_build(svc, installed.code)
+    queueing.request_build(svc, installed.code)
     assert wait_built(svc, installed.code)["state"] == "ok"
     old = feed_bytes(svc, installed.code)
     client = create_app(live_config, redis=svc.redis).test_client()
@@ -158,7 +159,7 @@ def test_killed_worker_keeps_the_old_feed_then_recovers(  # noqa: ANN201
     )
     assert edited["product"]["name"] == "Renamed while the worker died"
     control(sandbox, "settings", {"per_second": 3})  # a slow build, so it can be killed midway
-    rebuilds.request_build(svc, installed.code)
+    queueing.request_build(svc, installed.code)
     wait_for(
         lambda: (store_status(svc, installed.code)["progress"] or {}).get("pages_done"),
         60,
@@ -180,7 +181,7 @@ def test_killed_worker_keeps_the_old_feed_then_recovers(  # noqa: ANN201
         worker.kill()
         worker.popen.wait(timeout=10)
         time.sleep(6)  # the dead build's lock expires (BUILD_LOCK_TTL=5)
-        assert not rebuilds.is_running(svc, installed.code)
+        assert not queueing.is_running(svc, installed.code)
     finally:
         stop.set()
         fetcher.join()
@@ -202,7 +203,7 @@ def test_killed_worker_keeps_the_old_feed_then_recovers(  # noqa: ANN201
 )
 def test_tokens_expiring_during_a_build(svc, installed, sandbox, start) -> None:  # noqa: ANN001
     start("worker")
-    rebuilds.request_build(svc, installed.code)
+    queueing.request_build(svc, installed.code)
     status = wait_built(svc, installed.code)
     assert status["state"] == "ok", status["error"]
     uses = control(sandbox, "stats", method="get")["refresh_token_uses"]
@@ -215,7 +216,7 @@ def test_tokens_expiring_during_a_build(svc, installed, sandbox, start) -> None:
 )
 def test_twenty_thousand_products_at_100ms_without_a_429(svc, installed, sandbox, start) -> None:  # noqa: ANN001
     worker = start("worker")
-    rebuilds.request_build(svc, installed.code)
+    queueing.request_build(svc, installed.code)
     status = wait_built(svc, installed.code, timeout=300)
     assert status["state"] == "ok", status["error"]
     assert status["products"] >= 19_000
@@ -234,7 +235,7 @@ def test_twenty_thousand_products_at_100ms_without_a_429(svc, installed, sandbox
 )
 def test_store_with_lower_limits_gets_no_429(svc, installed, sandbox, start) -> None:  # noqa: ANN001
     worker = start("worker")
-    rebuilds.request_build(svc, installed.code)
+    queueing.request_build(svc, installed.code)
     status = wait_built(svc, installed.code, timeout=300)
     assert status["state"] == "ok", status["error"]
     stats = control(sandbox, "stats", method="get")
@@ -250,4 +251,4 @@ def test_two_schedulers_queue_one_build(svc, installed, sandbox, start) -> None:
     assert status["state"] == "ok"
     time.sleep(2)
     assert len(builds_run(svc)) == 1
-    assert not rebuilds.is_queued(svc, installed.code)
+    assert not queueing.is_queued(svc, installed.code)

@@ -18,10 +18,11 @@ from redis.retry import Retry
 from werkzeug.http import http_date, parse_date
 from werkzeug.test import TestResponse
 
-from feedapp import create_app, public
-from feedapp.publishing import publish
+from feedapp import create_app
+from feedapp.feed.publishing import publish
+from feedapp.feed.xmlfeed import Channel, FeedWriter
 from feedapp.stores import OLD_FEED_TOKEN_GRACE, Store, StoreRegistry, feed_token_hash
-from feedapp.xmlfeed import Channel, FeedWriter
+from feedapp.web import serving
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def test_get_serves_the_published_file_with_validators(client, store, folder) ->
     assert resp.headers["Accept-Ranges"] == "bytes"
     assert resp.headers["X-Robots-Tag"] == "noindex"
     assert "Accept-Encoding" in resp.headers["Vary"]
-    assert resp.cache_control.public and resp.cache_control.max_age == public.MAX_AGE
+    assert resp.cache_control.public and resp.cache_control.max_age == serving.MAX_AGE
     etag, weak = resp.get_etag()
     assert etag and not weak
     assert resp.last_modified is not None
@@ -216,7 +217,7 @@ def test_feed_never_built_is_503_with_retry_after(client, store) -> None:
     for suffix in (".xml", ".xml.gz"):
         resp = client.get(url(store, suffix))
         assert resp.status_code == 503
-        assert resp.headers["Retry-After"] == str(public.RETRY_AFTER_SECONDS)
+        assert resp.headers["Retry-After"] == str(serving.RETRY_AFTER_SECONDS)
 
 
 def test_rotated_url_keeps_the_old_one_for_48_hours(
@@ -272,15 +273,15 @@ def test_offload_to_the_proxy(app, client, store, folder) -> None:
         assert resp.status_code == 200
         assert resp.data == b""
         internal = resp.headers["X-Accel-Redirect"]
-        assert internal == f"{public.PROTECTED_PREFIX}/{store.code}/{name}"
+        assert internal == f"{serving.PROTECTED_PREFIX}/{store.code}/{name}"
         # The proxy mounts the feeds volume at the prefix: the path names the real file.
         served = Path(app.config["FEEDS_DIR"]) / internal.removeprefix(
-            public.PROTECTED_PREFIX + "/"
+            serving.PROTECTED_PREFIX + "/"
         )
         assert served.read_bytes() == (folder / name).read_bytes()
         assert resp.headers["Content-Type"] == ctype
         assert resp.headers.get("Content-Encoding") == encoding
-        assert resp.headers["Last-Modified"] and resp.cache_control.max_age == public.MAX_AGE
+        assert resp.headers["Last-Modified"] and resp.cache_control.max_age == serving.MAX_AGE
         assert resp.get_etag()[0]
         direct["ETag"] = direct["ETag"] or resp.headers["ETag"]
 
@@ -293,9 +294,9 @@ def test_offload_to_the_proxy(app, client, store, folder) -> None:
 
 
 def test_fetch_is_logged_without_the_token(client, store, folder, caplog) -> None:
-    caplog.set_level(logging.INFO, logger="feedapp.public")
+    caplog.set_level(logging.INFO, logger="feedapp.web.serving")
     client.get(url(store), headers={"User-Agent": "Googlebot/2.1"})
-    lines = [r.getMessage() for r in caplog.records if r.name == "feedapp.public"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "feedapp.web.serving"]
     assert len(lines) == 1
     assert "store=teststore" in lines[0] and "status=200" in lines[0]
     assert "Googlebot/2.1" in lines[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from feedapp.ratelimit import Limits, RateLimiter
+from feedapp.jumpseller.ratelimit import Limits, RateLimiter
 
 
 def reservations(redis, key: str) -> list[float]:  # noqa: ANN001

@@ -2,42 +2,42 @@
 
 from __future__ import annotations
 
-from feedapp import rebuilds
+from feedapp.builds import queueing
 
 
 def test_one_queued_build_per_store(svc, store) -> None:  # noqa: ANN001
-    assert rebuilds.request_build(svc, "teststore") == "queued"
-    assert rebuilds.request_build(svc, "teststore") == "already-queued"
-    assert rebuilds.queue(svc.redis).count == 1
-    job = rebuilds.queue(svc.redis).jobs[0]
-    assert job.func_name == rebuilds.JOB_FUNC and job.args[0] == "teststore"
+    assert queueing.request_build(svc, "teststore") == "queued"
+    assert queueing.request_build(svc, "teststore") == "already-queued"
+    assert queueing.queue(svc.redis).count == 1
+    job = queueing.queue(svc.redis).jobs[0]
+    assert job.func_name == queueing.JOB_FUNC and job.args[0] == "teststore"
     assert job.failure_ttl <= 7 * 86400  # a failed build never blocks the store for a year
-    assert rebuilds.job_meta(svc, "teststore")["status"] == "queued"
+    assert queueing.job_meta(svc, "teststore")["status"] == "queued"
 
 
 def test_request_during_a_build_marks_dirty_and_gets_one_follow_up(svc, store) -> None:  # noqa: ANN001
-    rebuilds.request_build(svc, "teststore")
+    queueing.request_build(svc, "teststore")
     runs = []
-    with rebuilds.build_lock(svc, "teststore") as acquired:
-        assert acquired and not rebuilds.is_queued(svc, "teststore")
-        assert rebuilds.is_running(svc, "teststore")
+    with queueing.build_lock(svc, "teststore") as acquired:
+        assert acquired and not queueing.is_queued(svc, "teststore")
+        assert queueing.is_running(svc, "teststore")
         for _ in range(5):
-            assert rebuilds.request_build(svc, "teststore") == "dirty"
+            assert queueing.request_build(svc, "teststore") == "dirty"
         runs.append(1)
     assert runs == [1]
-    assert not rebuilds.is_running(svc, "teststore")
-    assert rebuilds.queue(svc.redis).count == 2  # the first request's job and one follow-up
-    assert rebuilds.is_queued(svc, "teststore")
+    assert not queueing.is_running(svc, "teststore")
+    assert queueing.queue(svc.redis).count == 2  # the first request's job and one follow-up
+    assert queueing.is_queued(svc, "teststore")
 
 
 def test_a_second_build_never_overlaps(svc, store) -> None:  # noqa: ANN001
-    with rebuilds.build_lock(svc, "teststore") as first:
+    with queueing.build_lock(svc, "teststore") as first:
         assert first
-        assert rebuilds.run_with_lock(svc, "teststore", lambda: "built") is None
-    assert rebuilds.run_with_lock(svc, "teststore", lambda: "built") == "built"
+        assert queueing.run_with_lock(svc, "teststore", lambda: "built") is None
+    assert queueing.run_with_lock(svc, "teststore", lambda: "built") == "built"
 
 
 def test_lock_expires_without_heartbeat(svc, store, redis) -> None:  # noqa: ANN001
-    with rebuilds.build_lock(svc, "teststore"):
+    with queueing.build_lock(svc, "teststore"):
         ttl = redis.ttl(f"{svc.registry.prefix}lock:build:teststore")
-        assert 0 < ttl <= rebuilds.lock_ttl(svc)
+        assert 0 < ttl <= queueing.lock_ttl(svc)

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from feedapp.gtin import check_digit
+from feedapp.feed.gtin import check_digit
 from feedapp.sandbox.catalogue import (
     generate_catalogue,
     generate_product,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from feedapp import rebuilds
+from feedapp.builds import queueing
 from feedapp.stores import Store
 from workers.scheduler import FAILED_BACKOFF, due_stores, is_due, tick
 
@@ -28,7 +28,7 @@ def test_tick_queues_due_installed_stores_once(svc, registry, store) -> None:  #
     registry.save(Store(code="gone", state="uninstalled"))
     assert tick(svc) == {"teststore": "queued"}
     assert tick(svc) == {}  # a second scheduler, or the next tick: nothing twice
-    assert rebuilds.queue(svc.redis).count == 1
+    assert queueing.queue(svc.redis).count == 1
 
 
 def test_fresh_feed_is_not_due(svc, registry, store) -> None:  # noqa: ANN001
@@ -47,5 +47,5 @@ def test_abandoned_build_is_recovered(svc, registry, store) -> None:  # noqa: AN
 def test_running_build_with_live_lock_is_left_alone(svc, registry, store) -> None:  # noqa: ANN001
     registry.set_json("teststore", "last_good", {"finished_at": time.time() - 60})
     registry.set_json("teststore", "build", {"state": "running", "started_at": time.time() - 600})
-    with rebuilds.build_lock(svc, "teststore"):
+    with queueing.build_lock(svc, "teststore"):
         assert due_stores(svc) == []

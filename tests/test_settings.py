@@ -12,12 +12,13 @@ import requests
 from live_servers import connect_store
 from sandbox_server import SandboxServer
 
-from feedapp import i18n, rebuilds
-from feedapp.options import FeedOptions, validate_options
-from feedapp.problems import Problem, describe
+from feedapp.builds import queueing
+from feedapp.feed.options import FeedOptions, validate_options
+from feedapp.feed.problems import Problem, describe
 from feedapp.sandbox import SandboxSettings
 from feedapp.stores import Store, StoreRegistry
-from feedapp.websecurity import PageSession
+from feedapp.web import i18n
+from feedapp.web.security import PageSession
 
 EN = {"Accept-Language": "en-US,en;q=0.9"}
 CATEGORIES = [
@@ -123,7 +124,7 @@ def test_saving_valid_options_stores_them_and_queues_a_rebuild(
     assert not options.include_not_available  # an unticked box means no
     assert options.color_options == ["Color", "Tono"] and options.frequency_hours == 6
     assert options.language == "en" and options.utm_campaign == "verano-2026"
-    assert rebuilds.is_queued(app.extensions["feedapp"], page.store_code)
+    assert queueing.is_queued(app.extensions["feedapp"], page.store_code)
     html = client.get(reply.headers["Location"]).get_data(as_text=True)
     assert "Ajustes guardados" in html
     assert input_value(html, "default_google_category") == "187 - Apparel & Accessories > Shoes"
@@ -153,7 +154,7 @@ def test_a_rejected_save_keeps_the_old_settings_and_reshows_what_was_typed(
     assert reply.status_code == 400
     html = reply.get_data(as_text=True)
     assert registry.get(page.store_code).options == before
-    assert not rebuilds.is_queued(app.extensions["feedapp"], page.store_code)
+    assert not queueing.is_queued(app.extensions["feedapp"], page.store_code)
     assert "El patrón de título debe contener {name}." in error_beside(html, "title_pattern")
     for field in (
         "utm_source",
@@ -391,5 +392,5 @@ def test_a_refused_collapse_can_be_published_on_purpose(client, app, page: PageS
         "/settings/rebuild", data={"t": token(app, page), "csrf": csrf(app, page), "force": "1"}
     )
     assert confirmed.status_code == 303
-    job = rebuilds.queue(svc.redis).jobs[0]
+    job = queueing.queue(svc.redis).jobs[0]
     assert job.args == (page.store_code, True)  # forced: the collapse guard lets it through

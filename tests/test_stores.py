@@ -134,7 +134,7 @@ def test_cli_list_show_remove(store: Store, runner) -> None:  # noqa: ANN001
 
 
 def test_no_secret_in_clear_after_a_real_install_and_build(svc, installed, redis) -> None:  # noqa: ANN001
-    from feedapp import builder
+    from feedapp.builds import builder
 
     builder.build_feed(svc, installed.code)
     store = svc.registry.get(installed.code)

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from feedapp import taxonomy
-from feedapp.options import FeedOptions
-from feedapp.taxonomy import CatalogContext, is_apparel, lookup, needs_size, search
+from feedapp.feed import taxonomy
+from feedapp.feed.options import FeedOptions
+from feedapp.feed.taxonomy import CatalogContext, is_apparel, lookup, needs_size, search
 
 CLOTHING = (1604, "Apparel & Accessories > Clothing")
 SHIRTS = (212, "Apparel & Accessories > Clothing > Shirts & Tops")
@@ -23,7 +23,7 @@ def test_the_project_carries_its_own_copy_of_the_taxonomy() -> None:
 
 def test_nothing_is_loaded_at_import_time() -> None:
     code = (
-        "import feedapp.taxonomy as t, feedapp.mapping\n"
+        "import feedapp.feed.taxonomy as t, feedapp.feed.mapping\n"
         "assert t._taxonomy.cache_info().currsize == 0\n"
         "t.lookup(1604)\n"
         "assert t._taxonomy.cache_info().currsize == 1\n"

@@ -7,7 +7,7 @@ import re
 import pytest
 from lxml import etree
 
-from feedapp.textclean import (
+from feedapp.feed.textclean import (
     MAX_URL,
     clean_id,
     clean_text,

@@ -8,9 +8,9 @@ import time
 import pytest
 import requests
 
+from feedapp.jumpseller.tokens import OAuthClient, StoreRevoked, TokenKeeper
 from feedapp.sandbox import SandboxSettings
 from feedapp.services import Services
-from feedapp.tokens import OAuthClient, StoreRevoked, TokenKeeper
 
 
 @pytest.fixture

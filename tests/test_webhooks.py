@@ -16,11 +16,20 @@ from processes import Process, process_env, wait_for
 from rq.job import Job
 from rq.registry import FinishedJobRegistry, ScheduledJobRegistry
 
-from feedapp import builder, create_app, rebuilds
-from feedapp.publishing import published_feed
+from feedapp import create_app
+from feedapp.builds import builder, queueing
+from feedapp.feed.publishing import published_feed
+from feedapp.jumpseller.client import make_client
+from feedapp.jumpseller.hooks import (
+    MAX_BODY,
+    PATH,
+    PRODUCT_EVENTS,
+    ensure_hooks,
+    register_hooks,
+    signature,
+)
 from feedapp.sandbox.catalogue import product_id
 from feedapp.stores import Store
-from feedapp.webhooks import MAX_BODY, PATH, PRODUCT_EVENTS, ensure_hooks, register_hooks, signature
 
 HOOK_SCOPES = "read_products read_store read_hooks write_hooks"
 BODY = json.dumps({"product": {"id": 100000, "name": "Edited"}}).encode()
@@ -39,13 +48,13 @@ def deliver(client, body: bytes = BODY, *, event: str = "product_updated", **hea
 
 
 def scheduled(redis) -> ScheduledJobRegistry:  # noqa: ANN001
-    return ScheduledJobRegistry(rebuilds.QUEUE, connection=redis)
+    return ScheduledJobRegistry(queueing.QUEUE, connection=redis)
 
 
 def nothing_queued(svc) -> bool:  # noqa: ANN001
     return (
-        not rebuilds.is_queued(svc, "teststore")
-        and rebuilds.queue(svc.redis).count == 0
+        not queueing.is_queued(svc, "teststore")
+        and queueing.queue(svc.redis).count == 0
         and scheduled(svc.redis).count == 0
     )
 
@@ -54,15 +63,15 @@ def nothing_queued(svc) -> bool:  # noqa: ANN001
 def test_signed_delivery_queues_one_build_after_the_debounce(client, svc, store) -> None:  # noqa: ANN001
     reply = deliver(client)  # no CSRF token: the route is not a form
     assert reply.status_code == 200
-    assert rebuilds.is_queued(svc, "teststore")
-    assert rebuilds.queue(svc.redis).count == 0  # not runnable yet: it waits for the debounce
+    assert queueing.is_queued(svc, "teststore")
+    assert queueing.queue(svc.redis).count == 0  # not runnable yet: it waits for the debounce
     (job_id,) = scheduled(svc.redis).get_job_ids()
     due = scheduled(svc.redis).get_scheduled_time(job_id)
     assert 55 < (due - datetime.now(UTC)).total_seconds() <= 60
     for event in (*PRODUCT_EVENTS, "product_updated"):  # repeats and a burst of edits
         assert deliver(client, event=event).status_code == 200
     assert scheduled(svc.redis).get_job_ids() == [job_id]
-    assert rebuilds.queue(svc.redis).count == 0
+    assert queueing.queue(svc.redis).count == 0
 
 
 @pytest.mark.parametrize(
@@ -80,11 +89,11 @@ def test_signed_delivery_queues_one_build_after_the_debounce(client, svc, store)
 )
 def test_unverified_deliveries_are_refused(client, svc, store, registry, headers, caplog) -> None:  # noqa: ANN001
     registry.save(Store(code="otherstore", hooks_token="other-token", scopes=HOOK_SCOPES))
-    with caplog.at_level(logging.WARNING, logger="feedapp.webhooks"):
+    with caplog.at_level(logging.WARNING, logger="feedapp.web.webhooks"):
         reply = deliver(client, **headers)
     assert reply.status_code == 401
     assert b"hooks-789" not in reply.data and b"other-token" not in reply.data
-    assert nothing_queued(svc) and not rebuilds.is_queued(svc, "otherstore")
+    assert nothing_queued(svc) and not queueing.is_queued(svc, "otherstore")
     (record,) = caplog.records
     message = record.getMessage()
     assert "product_updated" in message
@@ -114,29 +123,29 @@ def test_other_events_are_acknowledged_and_ignored(client, svc, store) -> None: 
 
 # -- delayed builds --------------------------------------------------------------------------
 def test_an_immediate_request_pulls_a_delayed_build_forward(svc, store) -> None:  # noqa: ANN001
-    assert rebuilds.request_build(svc, "teststore", delay=60) == "queued"
+    assert queueing.request_build(svc, "teststore", delay=60) == "queued"
     (job_id,) = scheduled(svc.redis).get_job_ids()
-    assert rebuilds.request_build(svc, "teststore", delay=60) == "already-queued"
-    assert rebuilds.queue(svc.redis).count == 0
-    assert rebuilds.request_build(svc, "teststore", reason="rebuild now") == "already-queued"
-    assert rebuilds.queue(svc.redis).job_ids == [job_id]  # the same job, runnable now
+    assert queueing.request_build(svc, "teststore", delay=60) == "already-queued"
+    assert queueing.queue(svc.redis).count == 0
+    assert queueing.request_build(svc, "teststore", reason="rebuild now") == "already-queued"
+    assert queueing.queue(svc.redis).job_ids == [job_id]  # the same job, runnable now
     assert scheduled(svc.redis).count == 0
-    assert rebuilds.request_build(svc, "teststore") == "already-queued"
-    assert rebuilds.queue(svc.redis).job_ids == [job_id]
+    assert queueing.request_build(svc, "teststore") == "already-queued"
+    assert queueing.queue(svc.redis).job_ids == [job_id]
 
 
 def test_a_delayed_request_during_a_build_asks_for_one_follow_up(svc, store) -> None:  # noqa: ANN001
-    with rebuilds.build_lock(svc, "teststore") as acquired:
+    with queueing.build_lock(svc, "teststore") as acquired:
         assert acquired
-        assert rebuilds.request_build(svc, "teststore", delay=60) == "dirty"
-    assert rebuilds.queue(svc.redis).count == 1  # the follow-up runs as soon as the build ends
+        assert queueing.request_build(svc, "teststore", delay=60) == "dirty"
+    assert queueing.queue(svc.redis).count == 1  # the follow-up runs as soon as the build ends
 
 
 # -- hook registration against the sandbox ---------------------------------------------------
 @pytest.fixture
 def hooked(svc, sandbox) -> Store:  # noqa: ANN001
     """The sandbox store installed with the hook scopes."""
-    from feedapp.installation import complete_install
+    from feedapp.jumpseller.installation import complete_install
 
     return complete_install(svc, sandbox.authorize(scope=HOOK_SCOPES))
 
@@ -156,7 +165,7 @@ def test_registration_creates_the_missing_hooks_once(svc, hooked, sandbox) -> No
     with sandbox.state.lock:
         sandbox.state.store(hooked.code).add_hook("order_paid", "https://crm.example.com/x")
     url = "https://feeds.example.com/webhooks/jumpseller"
-    client = builder.make_client(svc, hooked.code)
+    client = make_client(svc, hooked.code)
     try:
         assert register_hooks(client, url) == list(PRODUCT_EVENTS)
         assert register_hooks(client, url) == []
@@ -186,7 +195,7 @@ def test_builds_register_hooks_and_refresh_the_hooks_token(svc, hooked, sandbox)
 
 def test_registration_is_skipped_without_write_hooks(svc, installed, sandbox) -> None:  # noqa: ANN001
     before = sandbox.state.snapshot()["requests"]
-    client = builder.make_client(svc, installed.code)
+    client = make_client(svc, installed.code)
     try:
         ensure_hooks(svc, installed, client)
     finally:
@@ -200,7 +209,7 @@ def test_a_refused_registration_never_fails_the_build(svc, installed, sandbox, c
     store = svc.registry.get(installed.code)
     store.scopes = HOOK_SCOPES  # the record claims scopes the token lacks: Jumpseller answers 403
     svc.registry.save(store)
-    with caplog.at_level(logging.WARNING, logger="feedapp.webhooks"):
+    with caplog.at_level(logging.WARNING, logger="feedapp.web.webhooks"):
         assert builder.build_feed(svc, installed.code).items > 0
     assert any("webhooks not registered" in r.getMessage() for r in caplog.records)
     assert sandbox_hooks(sandbox, installed.code) == []
@@ -227,12 +236,12 @@ def test_product_edit_reaches_the_feed_through_a_webhook(
     app = create_app(live_config, redis=redis)
     app_server.serve(app)
     svc = app.extensions["feedapp"]
-    from feedapp.installation import complete_install
+    from feedapp.jumpseller.installation import complete_install
 
     code = complete_install(svc, sandbox.authorize(scope=HOOK_SCOPES)).code
     worker = Process(["worker"], process_env(live_config), tmp_path / "worker.log")
     try:
-        rebuilds.request_build(svc, code, reason="first feed")  # its build registers the hooks
+        queueing.request_build(svc, code, reason="first feed")  # its build registers the hooks
         wait_for(lambda: published_feed(svc.feeds_dir, code), 60, "the first feed")
         assert {h["url"] for h in sandbox_hooks(sandbox, code)} == {app_server.url + PATH}
 
@@ -254,7 +263,7 @@ def test_product_edit_reaches_the_feed_through_a_webhook(
         except AssertionError as exc:
             raise AssertionError(f"{exc}\nworker log:\n{worker.log.read_text()[-3000:]}") from None
         assert float(svc.registry.get_json(code, "build")["started_at"]) > edited_at
-        finished = FinishedJobRegistry(rebuilds.QUEUE, connection=redis).get_job_ids()
+        finished = FinishedJobRegistry(queueing.QUEUE, connection=redis).get_job_ids()
         reasons = [Job.fetch(j, connection=redis).meta["reason"] for j in finished]
         assert sorted(reasons) == ["first feed", "webhook product_updated"]
         log = sandbox.state.snapshot()["webhooks"]

@@ -8,9 +8,10 @@ import pytest
 from flask import Flask
 from freezegun import freeze_time
 
-from feedapp import create_app, rebuilds
+from feedapp import create_app
+from feedapp.builds import queueing
 from feedapp.stores import Store, StoreRegistry
-from feedapp.websecurity import PAGE_TOKEN_SECONDS, PageSession
+from feedapp.web.security import PAGE_TOKEN_SECONDS, PageSession
 
 ANCESTORS = "frame-ancestors 'self' https://*.jumpseller.com"
 
@@ -132,7 +133,7 @@ def test_posts_without_the_right_csrf_token_change_nothing(
     assert rebuild.status_code in (400, 401)
     rebuild = client.post("/settings/rebuild", data=form, headers={"Accept": "application/json"})
     assert rebuild.status_code == 400
-    assert not rebuilds.is_queued(app.extensions["feedapp"], store.code)
+    assert not queueing.is_queued(app.extensions["feedapp"], store.code)
 
 
 def test_posts_without_a_session_are_refused(app, client, store: Store) -> None:  # noqa: ANN001

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from feedapp.publishing import (
+from feedapp.feed.publishing import (
     FeedCheckFailed,
     FeedCollapseRefused,
     publish,
     published_feed,
     remove_store_feeds,
 )
-from feedapp.xmlfeed import FLUSH_EVERY, GOOGLE_NS, Channel, FeedWriter, store_dir
+from feedapp.feed.xmlfeed import FLUSH_EVERY, GOOGLE_NS, Channel, FeedWriter, store_dir
 
 G = f"{{{GOOGLE_NS}}}"
 CHANNEL = Channel.for_store("Tienda Ñandú", "https://tienda.example.com")

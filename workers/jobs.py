@@ -8,10 +8,10 @@ from dataclasses import asdict
 
 from rq import Worker, get_current_job
 
-from feedapp import rebuilds
-from feedapp.publishing import FeedRefused
+from feedapp.builds import queueing
+from feedapp.feed.publishing import FeedRefused
+from feedapp.jumpseller.tokens import StoreRevoked
 from feedapp.services import Services
-from feedapp.tokens import StoreRevoked
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def _services() -> Services:
 
 def build_feed(store_code: str, force: bool = False) -> dict[str, object] | None:
     """Build one store's feed under its lock; refusals are final, other failures are retried."""
-    from feedapp import builder
+    from feedapp.builds import builder
 
     svc = _services()
     job = get_current_job()
@@ -41,7 +41,7 @@ def build_feed(store_code: str, force: bool = False) -> dict[str, object] | None
             job.save_meta()
 
     try:
-        result = rebuilds.run_with_lock(
+        result = queueing.run_with_lock(
             svc,
             store_code,
             lambda: builder.build_feed(svc, store_code, force=force, progress=progress),
@@ -61,7 +61,7 @@ def run_worker(settings: Mapping[str, object], *, burst: bool = False) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     svc = Services(settings)
-    worker = Worker([rebuilds.queue(svc.redis)], connection=svc.redis)
+    worker = Worker([queueing.queue(svc.redis)], connection=svc.redis)
     worker.work(
         with_scheduler=True, burst=burst, logging_level=str(settings.get("LOG_LEVEL", "INFO"))
     )

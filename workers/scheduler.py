@@ -6,8 +6,8 @@ import logging
 import time
 from collections.abc import Mapping
 
-from feedapp import rebuilds
-from feedapp.buildstatus import read_status
+from feedapp.builds import queueing
+from feedapp.builds.status import read_status
 from feedapp.services import Services
 
 log = logging.getLogger(__name__)
@@ -32,9 +32,9 @@ def is_due(status: dict, frequency_hours: int, now: float) -> bool:
 def recover_stale(svc: Services, code: str, status: dict, now: float) -> bool:
     """A build marked running with no live lock was killed: record it and build again."""
     build = status.get("build") or {}
-    if build.get("state") != "running" or rebuilds.is_running(svc, code):
+    if build.get("state") != "running" or queueing.is_running(svc, code):
         return False
-    if now - float(build.get("started_at") or now) < rebuilds.lock_ttl(svc):
+    if now - float(build.get("started_at") or now) < queueing.lock_ttl(svc):
         return False
     build.update(
         state="failed",
@@ -65,9 +65,9 @@ def tick(svc: Services, now: float | None = None) -> dict[str, str]:
     """Queue every due store; safe to run from two schedulers at once (queueing is idempotent)."""
     outcome = {}
     for code in due_stores(svc, now):
-        if rebuilds.is_running(svc, code) or rebuilds.is_queued(svc, code):
+        if queueing.is_running(svc, code) or queueing.is_queued(svc, code):
             continue
-        outcome[code] = rebuilds.request_build(svc, code, reason="schedule")
+        outcome[code] = queueing.request_build(svc, code, reason="schedule")
     if outcome:
         log.info("scheduler queued: %s", ", ".join(f"{c}={r}" for c, r in outcome.items()))
     return outcome

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from feedapp.gtin import check_digit
+from feedapp.feed.gtin import check_digit
 
 #: GTIN lengths Google accepts, with the share of valid barcodes drawn at each length.
 _LENGTHS: tuple[tuple[int, float], ...] = ((13, 0.7), (12, 0.2), (8, 0.1))

@@ -86,8 +86,8 @@ def peak_rss_mib() -> float:
 
 def run_one(count: int) -> dict[str, float | int]:
     """Write and publish one feed of ``count`` items in this process and measure it."""
-    from feedapp.publishing import publish
-    from feedapp.xmlfeed import Channel, FeedWriter
+    from feedapp.feed.publishing import publish
+    from feedapp.feed.xmlfeed import Channel, FeedWriter
 
     baseline = peak_rss_mib()  # interpreter, lxml and the app's modules, before any item
     channel = Channel.for_store("Tienda", "https://tienda.example.com")

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from feedapp.publishing import remove_store_feeds
+from feedapp.feed.publishing import remove_store_feeds
 from feedapp.sandbox.catalogue import generate_categories
 from tests.bench import floor
 from tests.bench.report import Row, Section, progress, size_label
@@ -153,7 +153,7 @@ def _rss_mib() -> float:
 def child(code: str) -> dict:
     """Build one store in this process, as `feeds rebuild --sync` does; print its figures."""
     from config import Config
-    from feedapp import builder, rebuilds
+    from feedapp.builds import builder, queueing
     from feedapp.services import Services
 
     baseline = _rss_mib()
@@ -167,7 +167,7 @@ def child(code: str) -> dict:
             pages_at["last"] = now
             pages_at["peak_rss"] = _rss_mib()
 
-    result = rebuilds.run_with_lock(
+    result = queueing.run_with_lock(
         svc, code, lambda: builder.build_feed(svc, code, progress=progress)
     )
     if not isinstance(result, builder.BuildResult):

@@ -1,6 +1,6 @@
 """Freshness: seconds from a product edit in the sandbox until the edit is in the published feed.
 
-The normal path: the edit, then ``rebuilds.request_build`` (what "rebuild now", the CLI or a
+The normal path: the edit, then ``queueing.request_build`` (what "rebuild now", the CLI or a
 later webhook does), a real ``flask worker`` process picking the job from the queue, a full
 rebuild, and publish. The store has a live feed before the first edit, as a store in use has.
 """
@@ -11,8 +11,8 @@ import secrets
 import statistics
 import time
 
-from feedapp import rebuilds
-from feedapp.publishing import published_feed
+from feedapp.builds import queueing
+from feedapp.feed.publishing import published_feed
 from feedapp.sandbox.catalogue import product_id
 from tests.bench.report import Row, Section, progress, size_label
 from tests.bench.stack import Bench
@@ -47,7 +47,7 @@ def edit_once(bench: Bench, products: int, run_no: int) -> dict:
     pid = product_id(products // 2)
     edited_at = time.time()
     bench.sandbox.control(f"stores/{STORE}/products/{pid}", {"name": marker})
-    outcome = rebuilds.request_build(bench.svc, STORE, reason="bench: a product was edited")
+    outcome = queueing.request_build(bench.svc, STORE, reason="bench: a product was edited")
     build = wait_published(bench, edited_at)
     feed = published_feed(bench.feeds_dir, STORE)
     if feed is None or marker.encode() not in feed.xml_path.read_bytes():
@@ -67,7 +67,7 @@ def run(bench: Bench) -> Section:
     bench.install(STORE, products, LATENCY_MS)
     bench.start_worker("freshness-worker")
     first = time.time()
-    rebuilds.request_build(bench.svc, STORE, reason="bench: first feed")
+    queueing.request_build(bench.svc, STORE, reason="bench: first feed")
     wait_published(bench, first)
     runs = []
     for n in range(QUICK_RUNS if bench.quick else RUNS):
@@ -86,7 +86,7 @@ def run(bench: Bench) -> Section:
     ]
     notes = [
         f"freshness: sandbox store of {products:,} products at {LATENCY_MS} ms latency; "
-        "edit via the sandbox control API, then rebuilds.request_build, a `flask worker` "
+        "edit via the sandbox control API, then queueing.request_build, a `flask worker` "
         "process, a full rebuild and publish; measured from the edit to the build's finish "
         "(publish done), and the edit checked in the published file."
     ]

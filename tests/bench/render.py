@@ -21,13 +21,13 @@ from typing import IO
 
 from lxml import etree
 
-from feedapp import builder
-from feedapp.diagnostics import BuildDiagnostics
-from feedapp.mapping import MappedProduct
+from feedapp.builds import builder
+from feedapp.feed.diagnostics import BuildDiagnostics
+from feedapp.feed.mapping import MappedProduct
+from feedapp.feed.taxonomy import CatalogContext
+from feedapp.feed.xmlfeed import GOOGLE_NS, Channel, FeedWriter, store_dir
 from feedapp.sandbox.catalogue import generate_categories, generate_product
 from feedapp.stores import Store
-from feedapp.taxonomy import CatalogContext
-from feedapp.xmlfeed import GOOGLE_NS, Channel, FeedWriter, store_dir
 from tests.bench.report import Row, Section, progress, size_label
 from tests.bench.stack import Bench
 

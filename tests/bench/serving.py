@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from feedapp.publishing import publish
+from feedapp.feed.publishing import publish
 from tests.bench import render
 from tests.bench.report import Row, Section, progress
 from tests.bench.stack import Bench, free_port

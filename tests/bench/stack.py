@@ -15,7 +15,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from config import Config
-from feedapp.installation import connect_sandbox
+from feedapp.jumpseller.installation import connect_sandbox
 from feedapp.services import Services
 from feedapp.stores import Store
 from tests.processes import Process, process_env, wait_for

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from feedapp.options import FeedOptions
-from feedapp.textclean import clean_id, clean_text, cut_at_word
+from feedapp.feed.options import FeedOptions
+from feedapp.feed.textclean import clean_id, clean_text, cut_at_word
 
 TAXONOMY_FILE = Path(__file__).resolve().parent / "data" / "taxonomy-with-ids.en-US.txt"
 APPAREL = 166

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from redis.exceptions import RedisError
 
-from feedapp import services
+from feedapp.web.context import current_services
 
 bp = Blueprint("health", __name__)
 
@@ -14,7 +14,7 @@ bp = Blueprint("health", __name__)
 def healthz():  # noqa: ANN201
     """200 when Redis answers, 503 otherwise."""
     try:
-        services.current().redis.ping()
+        current_services().redis.ping()
     except (RedisError, OSError) as exc:
         return jsonify(status="unavailable", redis=f"unreachable: {type(exc).__name__}"), 503
     return jsonify(status="ok", redis="ok")

@@ -7,10 +7,10 @@ import time
 
 import requests
 
-from feedapp.ratelimit import RateLimiter
+from feedapp.jumpseller.ratelimit import RateLimiter
+from feedapp.jumpseller.tokens import OAuthClient, TokenError, expiry_of
 from feedapp.services import Services
 from feedapp.stores import Store, valid_store_code
-from feedapp.tokens import OAuthClient, TokenError, expiry_of
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,21 @@ def fetch_store_info(api_url: str, access_token: str) -> tuple[dict, dict[str, s
     return info, dict(reply.headers)
 
 
+def apply_store_info(store: Store, data: dict) -> None:
+    """Copy the fields the feed needs from a store/info.json reply."""
+    for name in ("name", "url", "email", "currency", "country", "timezone", "weight_unit"):
+        value = data.get(name)
+        if isinstance(value, str) and value.strip():
+            setattr(store, name, value.strip())
+    if isinstance(data.get("hooks_token"), str):
+        store.hooks_token = data["hooks_token"]
+    lang = data.get("default_language") or data.get("language")
+    if isinstance(lang, str) and lang:
+        store.default_language = lang
+
+
 def complete_install(svc: Services, token: dict) -> Store:
     """Create or revive the store record from a token reply; keeps an old store's feed URL."""
-    from feedapp.builder import apply_store_info
-
     info, headers = fetch_store_info(
         str(svc.settings["JUMPSELLER_API_URL"]), str(token["access_token"])
     )

@@ -5,16 +5,16 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from feedapp import rebuilds
-from feedapp.jumpseller import ApiError
-from feedapp.publishing import FeedCollapseRefused, FeedRefused
-from feedapp.ratelimit import RateLimitTimeout
+from feedapp.builds import queueing
+from feedapp.feed.publishing import FeedCollapseRefused, FeedRefused
+from feedapp.jumpseller.client import ApiError
+from feedapp.jumpseller.ratelimit import RateLimitTimeout
+from feedapp.jumpseller.tokens import StoreRevoked, TokenError
 from feedapp.stores import StoreRegistry
-from feedapp.tokens import StoreRevoked, TokenError
 
 if TYPE_CHECKING:
-    from feedapp.diagnostics import BuildDiagnostics
-    from feedapp.publishing import PublishResult
+    from feedapp.feed.diagnostics import BuildDiagnostics
+    from feedapp.feed.publishing import PublishResult
     from feedapp.services import Services
 
 #: Errors whose message is already written for a person; anything else is summarised.
@@ -145,9 +145,9 @@ def store_status(svc: Services, code: str, now: float | None = None) -> dict[str
     status = read_status(svc.registry, code)
     build, last_good = status["build"], status["last_good"]
     diagnostics = svc.registry.get_json(code, "diagnostics") or {}
-    if rebuilds.is_running(svc, code):
+    if queueing.is_running(svc, code):
         state = "running"
-    elif rebuilds.is_queued(svc, code):
+    elif queueing.is_queued(svc, code):
         state = "queued"
     else:
         state = {"ok": "ok", "failed": "failed", "running": "failed"}.get(
@@ -170,5 +170,5 @@ def store_status(svc: Services, code: str, now: float | None = None) -> dict[str
         "error": build.get("error") if build.get("state") == "failed" else None,
         "collapse": build.get("collapse") if build.get("state") == "failed" else None,
         "error_kind": build.get("error_kind") if build.get("state") == "failed" else None,
-        "job": rebuilds.job_meta(svc, code) or None,
+        "job": queueing.job_meta(svc, code) or None,
     }

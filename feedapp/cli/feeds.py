@@ -8,10 +8,12 @@ import sys
 import click
 from flask import current_app
 
-from feedapp import rebuilds, services
-from feedapp.buildstatus import explain, store_status
-from feedapp.cli import OperatorGroup, fail
+from feedapp.builds import queueing
+from feedapp.builds.status import explain, store_status
+from feedapp.cli.operator import OperatorGroup, fail
+from feedapp.services import Services
 from feedapp.stores import StoreRegistry, TokenKeyError, UnknownStore
+from feedapp.web.context import current_services
 
 feeds_cli = OperatorGroup("feeds", help="Rebuild feeds, show their status and manage their URLs.")
 
@@ -42,7 +44,7 @@ def rebuild(store: str | None, all_: bool, due: bool, sync: bool, force: bool) -
     """Queue (or with --sync, run) a feed build."""
     from workers.scheduler import due_stores
 
-    svc = services.current()
+    svc = current_services()
     codes = due_stores(svc) if due else _codes(svc.registry, store, all_)
     if not codes:
         click.echo("No store needs a build.")
@@ -52,13 +54,13 @@ def rebuild(store: str | None, all_: bool, due: bool, sync: bool, force: bool) -
         if sync:
             failed += not _build_here(svc, code, force)
         else:
-            outcome = rebuilds.request_build(svc, code, reason="operator", force=force)
+            outcome = queueing.request_build(svc, code, reason="operator", force=force)
             click.echo(f"{code}: {outcome}")
     sys.exit(1 if failed else 0)
 
 
-def _build_here(svc: services.Services, code: str, force: bool) -> bool:
-    from feedapp import builder
+def _build_here(svc: Services, code: str, force: bool) -> bool:
+    from feedapp.builds import builder
 
     with click.progressbar(length=1, label=f"{code}: fetching", show_pos=True) as bar:
 
@@ -68,7 +70,7 @@ def _build_here(svc: services.Services, code: str, force: bool) -> bool:
             bar.update(int(update["pages_done"]) - bar.pos)
 
         try:
-            result = rebuilds.run_with_lock(
+            result = queueing.run_with_lock(
                 svc, code, lambda: builder.build_feed(svc, code, force=force, progress=progress)
             )
         except Exception as exc:  # noqa: BLE001 - every failure is reported, named, exit 1
@@ -89,7 +91,7 @@ def _build_here(svc: services.Services, code: str, force: bool) -> bool:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per store, one per line.")
 def status(store: str | None, as_json: bool) -> None:
     """Age, items, problems, last error and running or queued job of each feed."""
-    svc = services.current()
+    svc = current_services()
     codes = [store] if store else svc.registry.codes()
     if store and svc.registry.find(store) is None:
         fail(str(UnknownStore(store)))
@@ -126,7 +128,7 @@ def status(store: str | None, as_json: bool) -> None:
 def url(store: str) -> None:
     """Print the feed URL to paste into Merchant Center."""
     try:
-        record = services.current().registry.get(store)
+        record = current_services().registry.get(store)
     except (UnknownStore, TokenKeyError) as exc:
         fail(str(exc))
     click.echo(feed_url(record.feed_token))
@@ -137,7 +139,7 @@ def url(store: str) -> None:
 def rotate_url(store: str) -> None:
     """Give a store a new feed URL; the old one keeps working for 48 hours."""
     try:
-        record = services.current().registry.rotate_feed_token(store)
+        record = current_services().registry.rotate_feed_token(store)
     except (UnknownStore, TokenKeyError) as exc:
         fail(str(exc))
     click.echo(f"{store}: new feed URL {feed_url(record.feed_token)}")

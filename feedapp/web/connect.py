@@ -19,9 +19,12 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from requests.exceptions import RequestException
 from werkzeug.exceptions import HTTPException
 
-from feedapp import i18n, rebuilds, services, settings, websecurity
-from feedapp.installation import InstallError, complete_install
-from feedapp.tokens import OAuthClient, TokenError
+from feedapp.builds import queueing
+from feedapp.jumpseller.installation import InstallError, complete_install
+from feedapp.jumpseller.tokens import OAuthClient, TokenError
+from feedapp.web import i18n, security
+from feedapp.web.page import render_page
+from feedapp.web.context import current_services
 
 bp = Blueprint("install", __name__)
 log = logging.getLogger(__name__)
@@ -36,21 +39,21 @@ _STATE_RE = re.compile(r"[A-Za-z0-9_-]{16,128}")
 @bp.get("/")
 def root() -> Response | str:
     """The merchant's page: their settings with a session, otherwise the connect page."""
-    page = websecurity.current_session()
-    store = services.current().registry.find(page.store_code) if page else None
+    page = security.current_session()
+    store = current_services().registry.find(page.store_code) if page else None
     if page is None or store is None:
         expired = bool(request.args.get("t"))
         return render_template("install/connect.html", expired=expired, store=None)
-    websecurity.remember(page)
+    security.remember(page)
     if not store.installed:
         return render_template("install/connect.html", expired=False, store=store)
-    return settings.render_page(page, store)
+    return render_page(page, store)
 
 
 @bp.get("/install")
 def install() -> Response:
     """Start the authorization-code flow with a fresh single-use state bound to this browser."""
-    svc = services.current()
+    svc = current_services()
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     mode = "popup" if request.args.get("popup") == "1" else "top"
     svc.redis.set(_pending_key(nonce), json.dumps({"state": state, "mode": mode}), ex=STATE_TTL)
@@ -80,7 +83,7 @@ def callback() -> Response:
     code = request.args.get("code", "")
     if not code or len(code) > 512:
         return _failed("fail.refused", 400, error="no code")
-    svc = services.current()
+    svc = current_services()
     try:
         token = OAuthClient.from_settings(svc.settings).exchange(code)
     except TokenError as exc:
@@ -92,8 +95,8 @@ def callback() -> Response:
     except InstallError as exc:
         log.warning("install: %s", exc)
         return _failed("fail.install", 502)
-    rebuilds.request_build(svc, store.code, reason="install")
-    page = websecurity.start_session(store.code)
+    queueing.request_build(svc, store.code, reason="install")
+    page = security.start_session(store.code)
     target = url_for("install.root", t=page.page_token)
     if pending.get("mode") == "popup":
         response = Response(
@@ -113,7 +116,7 @@ def callback() -> Response:
 
 def _pending_key(nonce: str) -> str:
     digest = hashlib.sha256(nonce.encode()).hexdigest()
-    return f"{services.current().registry.prefix}oauth:pending:{digest}"
+    return f"{current_services().registry.prefix}oauth:pending:{digest}"
 
 
 def _take_pending() -> dict | None:
@@ -122,7 +125,7 @@ def _take_pending() -> dict | None:
     state = request.args.get("state", "")
     if not _STATE_RE.fullmatch(nonce) or not _STATE_RE.fullmatch(state):
         return None
-    raw = services.current().redis.getdel(_pending_key(nonce))
+    raw = current_services().redis.getdel(_pending_key(nonce))
     if not raw:
         return None
     pending = json.loads(raw)

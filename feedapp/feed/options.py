@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 
-from feedapp.textclean import is_placeholder_brand
+from feedapp.feed.textclean import is_placeholder_brand
 
 CONDITIONS = ("new", "refurbished", "used")
 GENDERS = ("", "male", "female", "unisex")

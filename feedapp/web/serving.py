@@ -18,9 +18,9 @@ from flask import Blueprint, Response, current_app, g, request, send_file
 from redis.exceptions import RedisError
 from werkzeug.http import unquote_etag
 
-from feedapp import services
-from feedapp.publishing import PublishedFeed, published_feed
+from feedapp.feed.publishing import PublishedFeed, published_feed
 from feedapp.stores import Store
+from feedapp.web.context import current_services
 
 bp = Blueprint("public", __name__)
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def _serve(token: str, as_gz_file: bool) -> Response:
     if not TOKEN_RE.fullmatch(token):
         return _text("No feed at this address.", 404)
     try:
-        store = services.current().registry.by_feed_token(token)
+        store = current_services().registry.by_feed_token(token)
     except RedisError as exc:
         log.error("feed fetch: Redis unavailable (%s); answered 503", exc)
         return _text("The feed is temporarily unavailable.", 503, retry_after=60)
@@ -84,7 +84,7 @@ def _serve(token: str, as_gz_file: bool) -> Response:
         return response
     if not store.installed:
         return _text("This store removed the app; its feed is no longer published.", 410)
-    feed = published_feed(services.current().feeds_dir, store.code)
+    feed = published_feed(current_services().feeds_dir, store.code)
     if feed is None or (as_gz_file and feed.gz_path is None):
         return _text(
             "This store's feed has not been built yet; try again in a few minutes.",

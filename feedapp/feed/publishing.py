@@ -16,7 +16,7 @@ from typing import IO
 
 from lxml import etree
 
-from feedapp.xmlfeed import TMP_SUFFIX, PathLike, store_dir
+from feedapp.feed.xmlfeed import TMP_SUFFIX, PathLike, store_dir
 
 FEED_NAME = "feed.xml"
 GZ_NAME = "feed.xml.gz"

@@ -1,7 +1,6 @@
-"""Jumpseller webhooks: product changes queue a debounced rebuild, and builds keep hooks registered.
+"""Jumpseller webhooks, the domain side: which events matter, signatures, keeping hooks registered.
 
-A delivery is acknowledged at once and only queues work (Jumpseller waits 15 s and retries), and a
-repeated delivery changes nothing: the queue keeps one build per store.
+Builds call `ensure_hooks` beside their work, so a merchant who deletes our hooks gets them back.
 """
 
 from __future__ import annotations
@@ -11,14 +10,10 @@ import hashlib
 import hmac
 import logging
 
-from flask import Blueprint, Response, request
-
-from feedapp import rebuilds, services
-from feedapp.jumpseller import JumpsellerClient
+from feedapp.jumpseller.client import JumpsellerClient
 from feedapp.services import Services
-from feedapp.stores import Store, valid_store_code
+from feedapp.stores import Store
 
-bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
 
 PATH = "/webhooks/jumpseller"
@@ -34,48 +29,6 @@ HOOKS_PAGE = 100
 def signature(body: bytes, hooks_token: str) -> str:
     """Jumpseller-Hmac-Sha256: base64 of HMAC-SHA256 over the raw body, keyed by hooks_token."""
     return base64.b64encode(hmac.new(hooks_token.encode(), body, hashlib.sha256).digest()).decode()
-
-
-def debounce_seconds(svc: Services) -> float:
-    """How long a webhook's build waits, so a burst of edits becomes one build."""
-    try:
-        return max(0.0, float(str(svc.settings.get("WEBHOOK_DEBOUNCE_SECONDS") or 60)))
-    except ValueError:
-        return 60.0
-
-
-@bp.post(PATH)
-def receive() -> Response:
-    """Verify a delivery's signature with the store's hooks_token, then queue a rebuild."""
-    if (request.content_length or 0) > MAX_BODY:
-        return Response(status=413)
-    body = request.stream.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        return Response(status=413)
-    event = request.headers.get("Jumpseller-Event", "")[:64]
-    code = request.headers.get("Jumpseller-Store-Code", "")
-    sent = request.headers.get("Jumpseller-Hmac-Sha256", "")
-    svc = services.current()
-    store = svc.registry.find(code) if valid_store_code(code) else None
-    if store is None or not _signed(body, sent, store):
-        log.warning(
-            "webhook refused: store=%r event=%r (unknown store or bad signature)", code[:64], event
-        )
-        return Response(status=401)
-    if not store.installed:
-        return Response(status=410)
-    if event in PRODUCT_EVENTS:
-        outcome = rebuilds.request_build(
-            svc, store.code, reason=f"webhook {event}", delay=debounce_seconds(svc)
-        )
-        log.info("store=%s webhook %s: build %s", store.code, event, outcome)
-    return Response(status=200)
-
-
-def _signed(body: bytes, sent: str, store: Store) -> bool:
-    if not store.hooks_token or not sent:
-        return False
-    return hmac.compare_digest(sent.encode(), signature(body, store.hooks_token).encode())
 
 
 def register_hooks(client: JumpsellerClient, callback_url: str) -> list[str]:

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from feedapp.currency import parse_decimal
+from feedapp.feed.currency import parse_decimal
 
 # XML 1.0 forbids C0 controls (but tab, LF, CR), lone surrogates, U+FFFE and U+FFFF; it discourages
 # DEL, the C1 controls (but NEL) and the other noncharacters. None of them belong in a feed.

@@ -14,7 +14,7 @@ DEFAULT = "es"
 LANGUAGES = ("es", "en")
 
 #: The interface strings: {"strings": {key: [English, Spanish]}, "field_errors_es": {en: es}}.
-STRINGS_FILE = Path(__file__).parent / "data" / "strings.json"
+STRINGS_FILE = Path(__file__).parent.parent / "data" / "strings.json"
 _AT_MOST = re.compile(r"^At most (\d+) characters\.$")
 _PLACEHOLDER = re.compile(r"^Unknown placeholder (\{[^}]*\}); use (.+)\.$")
 
@@ -59,7 +59,7 @@ def text(key: str, lang: str | None = None, **values: object) -> str:
 
 
 def field_error(message: str, lang: str | None = None) -> str:
-    """A validation message from feedapp.options in the page's language."""
+    """A validation message from feedapp.feed.options in the page's language."""
     if (lang or current()) != "es":
         return message
     if message in _table()["field_errors_es"]:

@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from feedapp import taxonomy
-from feedapp.currency import (
+from feedapp.feed import taxonomy
+from feedapp.feed.currency import (
     PriceProblem,
     format_weight,
     is_currency_code,
     offer_prices,
     parse_decimal,
 )
-from feedapp.gtin import gtin_problem, normalize_gtin
-from feedapp.options import CONDITIONS, FeedOptions
-from feedapp.problems import ERROR, PROBLEM_CODES, Problem
-from feedapp.taxonomy import CatalogContext
-from feedapp.textclean import (
+from feedapp.feed.gtin import gtin_problem, normalize_gtin
+from feedapp.feed.options import CONDITIONS, FeedOptions
+from feedapp.feed.problems import ERROR, PROBLEM_CODES, Problem
+from feedapp.feed.taxonomy import CatalogContext
+from feedapp.feed.textclean import (
     MAX_URL,
     clean_id,
     clean_text,

@@ -10,16 +10,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from feedapp import buildstatus, webhooks
-from feedapp.diagnostics import BuildDiagnostics
-from feedapp.jumpseller import JumpsellerClient
-from feedapp.mapping import CatalogContext, MappedProduct, Problem, StoreInfo, map_product
-from feedapp.publishing import publish
-from feedapp.ratelimit import RateLimiter
+from feedapp.builds.status import BuildStatus
+from feedapp.feed.diagnostics import BuildDiagnostics
+from feedapp.feed.mapping import CatalogContext, MappedProduct, Problem, StoreInfo, map_product
+from feedapp.feed.publishing import publish
+from feedapp.feed.xmlfeed import Channel, FeedWriter
+from feedapp.jumpseller import hooks
+from feedapp.jumpseller.client import make_client
+from feedapp.jumpseller.installation import apply_store_info
 from feedapp.services import Services
 from feedapp.stores import Store
-from feedapp.tokens import OAuthClient, TokenKeeper
-from feedapp.xmlfeed import Channel, FeedWriter
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,14 @@ def build_feed(
     store = registry.get(store_code)
     build_id = f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
     started = time.time()
-    status = buildstatus.BuildStatus(registry, store_code)
+    status = BuildStatus(registry, store_code)
     status.started(build_id, started)
     client = make_client(svc, store_code)
     # Hooks are checked beside the build, never in its way (ensure_hooks never raises).
-    hooks = threading.Thread(target=webhooks.ensure_hooks, args=(svc, store, client), daemon=True)
-    hooks.start()
+    hooks_check = threading.Thread(
+        target=hooks.ensure_hooks, args=(svc, store, client), daemon=True
+    )
+    hooks_check.start()
     try:
         with ThreadPoolExecutor(4, thread_name_prefix=f"info-{store_code}") as pool:
             info_reply = pool.submit(client.store_info)
@@ -91,7 +93,7 @@ def build_feed(
         status.failed(exc, time.time() - started)
         raise
     finally:
-        hooks.join(timeout=30)
+        hooks_check.join(timeout=30)
         client.close()
     duration = time.time() - started
     status.succeeded(result, diagnostics, duration, client.requests)
@@ -116,14 +118,6 @@ def build_feed(
     )
 
 
-def make_client(svc: Services, store_code: str) -> JumpsellerClient:
-    """A client for one store, sharing the store's rate limit and token lock with every process."""
-    prefix = svc.registry.prefix
-    tokens = TokenKeeper(svc.registry, OAuthClient.from_settings(svc.settings))
-    limiter = RateLimiter(svc.redis, store_code, prefix=prefix)
-    return JumpsellerClient(str(svc.settings["JUMPSELLER_API_URL"]), store_code, tokens, limiter)
-
-
 def refresh_profile(svc: Services, store: Store, data: dict, languages: list[str]) -> Store:
     """Re-read store/info and languages each build: currency, URL or name may have changed."""
     store = svc.registry.get(store.code)  # the token may have been refreshed meanwhile
@@ -132,19 +126,6 @@ def refresh_profile(svc: Services, store: Store, data: dict, languages: list[str
         store.languages = languages
         store.default_language = store.default_language or languages[0]
     return svc.registry.save(store)
-
-
-def apply_store_info(store: Store, data: dict) -> None:
-    """Copy the fields the feed needs from a store/info.json reply."""
-    for name in ("name", "url", "email", "currency", "country", "timezone", "weight_unit"):
-        value = data.get(name)
-        if isinstance(value, str) and value.strip():
-            setattr(store, name, value.strip())
-    if isinstance(data.get("hooks_token"), str):
-        store.hooks_token = data["hooks_token"]
-    lang = data.get("default_language") or data.get("language")
-    if isinstance(lang, str) and lang:
-        store.default_language = lang
 
 
 def store_info(store: Store) -> StoreInfo:

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.dates import format_datetime, format_timedelta
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
-from feedapp import buildstatus, i18n, rebuilds, services, taxonomy, websecurity
-from feedapp.builder import make_client
-from feedapp.jumpseller import ApiError
-from feedapp.options import (
+from feedapp.builds import queueing
+from feedapp.builds.status import store_status
+from feedapp.feed import taxonomy
+from feedapp.feed.options import (
     AGE_GROUPS,
     CONDITIONS,
     FREQUENCIES,
@@ -21,10 +21,13 @@ from feedapp.options import (
     FeedOptions,
     validate_options,
 )
-from feedapp.problems import PROBLEM_CODES, Problem, describe
+from feedapp.feed.problems import PROBLEM_CODES, Problem, describe
+from feedapp.jumpseller.client import ApiError, make_client
+from feedapp.jumpseller.tokens import TokenError
 from feedapp.services import Services
 from feedapp.stores import Store
-from feedapp.tokens import TokenError
+from feedapp.web import i18n, security
+from feedapp.web.context import current_services
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 log = logging.getLogger(__name__)
@@ -38,7 +41,7 @@ MAX_CATEGORIES = 500
 
 
 def render_page(
-    page: websecurity.PageSession,
+    page: security.PageSession,
     store: Store,
     *,
     values: dict[str, object] | None = None,
@@ -46,7 +49,7 @@ def render_page(
     status: int = 200,
 ) -> Response:
     """The whole settings page for a connected store."""
-    svc = services.current()
+    svc = current_services()
     categories, categories_failed = category_rows(svc, store)
     store = svc.registry.get(store.code)  # a category fetch may have refreshed tokens or revoked
     if not store.installed:
@@ -79,8 +82,8 @@ def render_page(
 def save_options() -> Response:
     """Validate and save the feed options, then rebuild; a rejected save changes nothing."""
     page, store = _connected_store()
-    websecurity.check_csrf(page)
-    svc = services.current()
+    security.check_csrf(page)
+    svc = current_services()
     submitted = submitted_values(request.form)
     cached = (svc.registry.get_json(store.code, "categories") or {}).get("categories") or []
     known = {str(category.get("id")) for category in cached}
@@ -96,7 +99,7 @@ def save_options() -> Response:
         translated = {field: i18n.field_error(msg) for field, msg in errors.items()}
         return render_page(page, store, values=submitted, errors=translated, status=400)
     svc.registry.save_options(store.code, options)
-    rebuilds.request_build(svc, store.code, reason="settings changed")
+    queueing.request_build(svc, store.code, reason="settings changed")
     log.info("store=%s feed options saved", store.code)
     return redirect(url_for("install.root", t=page.page_token, notice="saved"), code=303)
 
@@ -105,10 +108,10 @@ def save_options() -> Response:
 def rebuild() -> Response:
     """Queue a build for "Rebuild now" (or mark a running one for a follow-up build)."""
     page, store = _connected_store()
-    websecurity.check_csrf(page)
-    svc = services.current()
+    security.check_csrf(page)
+    svc = current_services()
     force = request.form.get("force") == "1"  # the merchant confirmed a much smaller feed
-    result = rebuilds.request_build(svc, store.code, reason="rebuild now", force=force)
+    result = queueing.request_build(svc, store.code, reason="rebuild now", force=force)
     if request.accept_mimetypes.best == "application/json":
         message = i18n.text(f"status.rebuild_result.{result}")
         return jsonify(result=result, message=message, **_status_payload(svc, store))
@@ -118,17 +121,17 @@ def rebuild() -> Response:
 @bp.get("/status")
 def build_status() -> Response | tuple[Response, int]:
     """The build status for the page's live progress bar (polled while a build runs)."""
-    page = websecurity.current_session()
-    store = services.current().registry.find(page.store_code) if page else None
+    page = security.current_session()
+    store = current_services().registry.find(page.store_code) if page else None
     if store is None:
         return jsonify(error="session", message=i18n.text("status.expired")), 401
-    return jsonify(_status_payload(services.current(), store))
+    return jsonify(_status_payload(current_services(), store))
 
 
 @bp.get("/taxonomy")
 def taxonomy_search() -> Response | tuple[Response, int]:
     """Google categories matching the typed words, for the category pickers."""
-    if websecurity.current_session() is None:
+    if security.current_session() is None:
         return jsonify(error="session", message=i18n.text("status.expired")), 401
     query = request.args.get("q", "")[:100]
     found = taxonomy.search(query, limit=20)
@@ -137,9 +140,9 @@ def taxonomy_search() -> Response | tuple[Response, int]:
     )
 
 
-def _connected_store() -> tuple[websecurity.PageSession, Store]:
-    page = websecurity.current_session()
-    store = services.current().registry.find(page.store_code) if page else None
+def _connected_store() -> tuple[security.PageSession, Store]:
+    page = security.current_session()
+    store = current_services().registry.find(page.store_code) if page else None
     if page is None or store is None:
         abort(401)
     if not store.installed:
@@ -149,7 +152,7 @@ def _connected_store() -> tuple[websecurity.PageSession, Store]:
 
 def _status_payload(svc: Services, store: Store) -> dict[str, object]:
     view = status_view(svc, store)
-    page = websecurity.current_session()
+    page = security.current_session()
     html = render_template("settings/_status.html", status=view, page=page)
     return {
         "state": view["state"],
@@ -163,7 +166,7 @@ def _status_payload(svc: Services, store: Store) -> dict[str, object]:
 def status_view(svc: Services, store: Store) -> dict[str, object]:
     """Build status with times and durations written for the merchant."""
     lang = i18n.current()
-    current = buildstatus.store_status(svc, store.code)
+    current = store_status(svc, store.code)
     last_good = svc.registry.get_json(store.code, "last_good") or {}
     progress = current.get("progress") or {}
     done, total = progress.get("pages_done") or 0, progress.get("pages_total") or 0

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 import requests
 from requests.adapters import HTTPAdapter
 
-from feedapp.ratelimit import RateLimiter
-from feedapp.tokens import StoreRevoked, TokenKeeper
+from feedapp.jumpseller.ratelimit import RateLimiter
+from feedapp.jumpseller.tokens import OAuthClient, StoreRevoked, TokenKeeper
+from feedapp.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -252,3 +253,11 @@ def _seconds_until(stamp: str) -> float:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def make_client(svc: Services, store_code: str) -> JumpsellerClient:
+    """A client for one store, sharing the store's rate limit and token lock with every process."""
+    prefix = svc.registry.prefix
+    tokens = TokenKeeper(svc.registry, OAuthClient.from_settings(svc.settings))
+    limiter = RateLimiter(svc.redis, store_code, prefix=prefix)
+    return JumpsellerClient(str(svc.settings["JUMPSELLER_API_URL"]), store_code, tokens, limiter)

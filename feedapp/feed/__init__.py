@@ -1,0 +1,1 @@
+"""Jumpseller products to Google items: mapping, cleaning, checks, problems, XML, publishing."""

@@ -1,0 +1,63 @@
+"""POST /webhooks/jumpseller: a signed product event queues a debounced rebuild of the store's feed.
+
+A delivery is acknowledged at once and only queues work (Jumpseller waits 15 s and retries), and a
+repeated delivery changes nothing: the queue keeps one build per store.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from flask import Blueprint, Response, request
+
+from feedapp.builds import queueing
+from feedapp.jumpseller.hooks import MAX_BODY, PATH, PRODUCT_EVENTS, signature
+from feedapp.services import Services
+from feedapp.stores import Store, valid_store_code
+from feedapp.web.context import current_services
+
+bp = Blueprint("webhooks", __name__)
+log = logging.getLogger(__name__)
+
+
+def debounce_seconds(svc: Services) -> float:
+    """How long a webhook's build waits, so a burst of edits becomes one build."""
+    try:
+        return max(0.0, float(str(svc.settings.get("WEBHOOK_DEBOUNCE_SECONDS") or 60)))
+    except ValueError:
+        return 60.0
+
+
+@bp.post(PATH)
+def receive() -> Response:
+    """Verify a delivery's signature with the store's hooks_token, then queue a rebuild."""
+    if (request.content_length or 0) > MAX_BODY:
+        return Response(status=413)
+    body = request.stream.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        return Response(status=413)
+    event = request.headers.get("Jumpseller-Event", "")[:64]
+    code = request.headers.get("Jumpseller-Store-Code", "")
+    sent = request.headers.get("Jumpseller-Hmac-Sha256", "")
+    svc = current_services()
+    store = svc.registry.find(code) if valid_store_code(code) else None
+    if store is None or not _signed(body, sent, store):
+        log.warning(
+            "webhook refused: store=%r event=%r (unknown store or bad signature)", code[:64], event
+        )
+        return Response(status=401)
+    if not store.installed:
+        return Response(status=410)
+    if event in PRODUCT_EVENTS:
+        outcome = queueing.request_build(
+            svc, store.code, reason=f"webhook {event}", delay=debounce_seconds(svc)
+        )
+        log.info("store=%s webhook %s: build %s", store.code, event, outcome)
+    return Response(status=200)
+
+
+def _signed(body: bytes, sent: str, store: Store) -> bool:
+    if not store.hooks_token or not sent:
+        return False
+    return hmac.compare_digest(sent.encode(), signature(body, store.hooks_token).encode())
