@@ -5,16 +5,16 @@ BIN := $(VENV)/bin
 
 .PHONY: run test setup lint bench
 
-$(BIN)/flask: pyproject.toml
+$(BIN)/flask: pyproject.toml dev/pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev]' -e ./dev
 	touch $(BIN)/flask
 
 setup: $(BIN)/flask
 
 run: setup
-	$(BIN)/python -m feedapp.demo
+	$(BIN)/python -m feedapp_dev.demo
 
 test: setup
 	$(BIN)/ruff check .

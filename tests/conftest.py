@@ -24,7 +24,7 @@ def redis_url() -> str:
     url = TestConfig().REDIS_URL
     try:
         Redis.from_url(url, socket_connect_timeout=2).ping()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.fail(f"Redis at {url} does not answer ({exc}); start redis-server or set REDIS_URL.")
     return url
 
@@ -49,7 +49,7 @@ def config(tmp_path: Path, redis_url: str) -> TestConfig:
 
 
 @pytest.fixture
-def app(request: pytest.FixtureRequest, config: TestConfig, redis: Redis):  # noqa: ANN201
+def app(request: pytest.FixtureRequest, config: TestConfig, redis: Redis):
     """The web app wired to the test Redis (and to the sandbox when the test uses one)."""
     if "sandbox" in request.fixturenames:
         config = request.getfixturevalue("live_config")
@@ -57,19 +57,19 @@ def app(request: pytest.FixtureRequest, config: TestConfig, redis: Redis):  # no
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     """Flask's test client."""
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app):  # noqa: ANN001, ANN201
+def runner(app):
     """Flask's CLI runner."""
     return app.test_cli_runner()
 
 
 @pytest.fixture
-def registry(app) -> StoreRegistry:  # noqa: ANN001
+def registry(app) -> StoreRegistry:
     """The app's store registry."""
     return app.extensions["feedapp"].registry
 
@@ -98,41 +98,41 @@ def store(registry: StoreRegistry) -> Store:
 
 
 @pytest.fixture
-def sandbox_settings():  # noqa: ANN201
+def sandbox_config():
     """The sandbox's behaviour; a test module overrides this fixture to add faults or limits."""
-    from feedapp.sandbox import SandboxSettings
+    from feedapp_dev.sandbox import SandboxConfig
 
-    return SandboxSettings(product_count=250)
+    return SandboxConfig(product_count=250)
 
 
 @pytest.fixture
-def sandbox(sandbox_settings):  # noqa: ANN001, ANN201
+def sandbox(sandbox_config):
     """A Jumpseller stand-in over real HTTP on a free port."""
     from sandbox_server import SandboxServer
 
-    with SandboxServer(sandbox_settings) as server:
+    with SandboxServer(sandbox_config) as server:
         yield server
 
 
 @pytest.fixture
-def live_config(config: TestConfig, sandbox) -> TestConfig:  # noqa: ANN001
+def live_config(config: TestConfig, sandbox) -> TestConfig:
     """Test settings pointing at the sandbox."""
     config.JUMPSELLER_AUTH_URL = sandbox.url
     config.JUMPSELLER_API_URL = sandbox.api_url
-    config.JUMPSELLER_CLIENT_ID = sandbox.state.settings.client_id
-    config.JUMPSELLER_CLIENT_SECRET = sandbox.state.settings.client_secret
+    config.JUMPSELLER_CLIENT_ID = sandbox.state.config.client_id
+    config.JUMPSELLER_CLIENT_SECRET = sandbox.state.config.client_secret
     config.BUILD_LOCK_TTL = "5"  # a killed worker's store is free again within seconds
     return config
 
 
 @pytest.fixture
-def svc(app, redis: Redis):  # noqa: ANN001, ANN201
+def svc(app, redis: Redis):
     """The services a worker process builds (sandbox settings when a test asks for them)."""
     return app.extensions["feedapp"]
 
 
 @pytest.fixture
-def installed(svc, sandbox) -> Store:  # noqa: ANN001
+def installed(svc, sandbox) -> Store:
     """The sandbox store installed through the real OAuth exchange."""
     from feedapp.jumpseller.installation import complete_install
 

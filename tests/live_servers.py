@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
+from feedapp_dev.sandbox import SandboxConfig
 from flask import Flask
 from flask.testing import FlaskClient
 from processes import Process, process_env
@@ -24,7 +25,6 @@ from werkzeug.test import TestResponse
 
 from config import TestConfig
 from feedapp import create_app
-from feedapp.sandbox import SandboxSettings
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -112,7 +112,7 @@ class LiveStack:
 
 def live_config(base: TestConfig, app_url: str, sandbox: SandboxServer) -> TestConfig:
     """Test settings pointing the app at the sandbox, with the sandbox admin allowed to frame it."""
-    settings = sandbox.state.settings
+    settings = sandbox.state.config
     base.PUBLIC_URL = app_url
     base.JUMPSELLER_AUTH_URL = sandbox.url
     base.JUMPSELLER_API_URL = sandbox.api_url
@@ -126,15 +126,15 @@ def live_config(base: TestConfig, app_url: str, sandbox: SandboxServer) -> TestC
 def live_stack(
     config: TestConfig,
     redis: Redis,
-    sandbox_settings: SandboxSettings,
+    sandbox_config: SandboxConfig,
     *,
     worker_log: Path | None = None,
 ) -> Iterator[LiveStack]:
     """The app on 127.0.0.1, the sandbox on localhost framing it, and a worker if a log is given."""
     app_server = AppServer("127.0.0.1")
-    sandbox_settings.app_url = f"{app_server.url}/"
-    sandbox_settings.redirect_uris = [f"{app_server.url}/callback"]
-    sandbox = SandboxServer(sandbox_settings, host="localhost").start()
+    sandbox_config.app_url = f"{app_server.url}/"
+    sandbox_config.redirect_uris = [f"{app_server.url}/callback"]
+    sandbox = SandboxServer(sandbox_config, host="localhost").start()
     worker = None
     try:
         config = live_config(config, app_server.url, sandbox)

@@ -30,7 +30,7 @@ class Process:
 
     def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
         self.log = log
-        self._out = open(log, "ab")  # noqa: SIM115 - closed in stop()
+        self._out = open(log, "ab")
         self.popen = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "feedapp", *args],
             env=env,

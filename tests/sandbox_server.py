@@ -7,11 +7,10 @@ from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from feedapp_dev.sandbox import SandboxConfig, create_sandbox
+from feedapp_dev.sandbox.state import SandboxState
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
-from feedapp.sandbox import SandboxSettings, create_sandbox
-from feedapp.sandbox.state import SandboxState
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -24,7 +23,7 @@ class _QuietHandler(WSGIRequestHandler):
 class SandboxServer:
     """`with SandboxServer(settings) as sandbox:` serves on sandbox.url until the block ends."""
 
-    def __init__(self, settings: SandboxSettings | None = None, host: str = "127.0.0.1"):
+    def __init__(self, settings: SandboxConfig | None = None, host: str = "127.0.0.1"):
         self.app: Flask = create_sandbox(settings)
         self._server: BaseWSGIServer = make_server(
             host, 0, self.app, threaded=True, request_handler=_QuietHandler
@@ -42,7 +41,7 @@ class SandboxServer:
         self, scope: str = "read_products read_store", redirect_uri: str | None = None
     ) -> dict:
         """Install the app as a merchant would (approve, exchange the code); the token reply."""
-        settings = self.state.settings
+        settings = self.state.config
         redirect_uri = redirect_uri or settings.redirect_uris[0]
         params = {
             "client_id": settings.client_id,

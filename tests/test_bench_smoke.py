@@ -45,7 +45,7 @@ def test_unknown_section_is_refused() -> None:
 
 
 @pytest.mark.slow
-def test_quick_suite_prints_and_saves_every_section(tmp_path, redis_url) -> None:  # noqa: ANN001
+def test_quick_suite_prints_and_saves_every_section(tmp_path, redis_url) -> None:
     # A database of its own (the suite flushes it): not the tests' 13-15, not a full run's 12.
     bench_redis = urlsplit(redis_url)._replace(path=f"/{SMOKE_DB}").geturl()
     out = tmp_path / "bench.json"

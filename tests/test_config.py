@@ -56,12 +56,12 @@ def test_config_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cfg.JUMPSELLER_AUTH_URL == "https://accounts.jumpseller.com"
 
 
-def test_healthz(client) -> None:  # noqa: ANN001
+def test_healthz(client) -> None:
     reply = client.get("/healthz")
     assert reply.status_code == 200 and reply.json["redis"] == "ok"
 
 
-def test_healthz_without_redis(config) -> None:  # noqa: ANN001
+def test_healthz_without_redis(config) -> None:
     dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
     reply = create_app(config, redis=dead).test_client().get("/healthz")
     assert reply.status_code == 503

@@ -16,7 +16,7 @@ from feedapp.stores import (
 SECRETS = ("access-123", "refresh-456", "hooks-789")
 
 
-def dump(redis) -> bytes:  # noqa: ANN001
+def dump(redis) -> bytes:
     """Every key and value in the test database, as raw bytes."""
     out = []
     for key in redis.scan_iter("*"):
@@ -32,7 +32,7 @@ def dump(redis) -> bytes:  # noqa: ANN001
     return b"\n".join(out)
 
 
-def test_no_secret_in_clear(store: Store, redis) -> None:  # noqa: ANN001
+def test_no_secret_in_clear(store: Store, redis) -> None:
     raw = dump(redis)
     for secret in (*SECRETS, store.feed_token):
         assert secret.encode() not in raw
@@ -55,7 +55,7 @@ def test_feed_token_is_random_and_looked_up_by_hash(store: Store, registry: Stor
     assert other.feed_token != store.feed_token
 
 
-def test_rotate_feed_token_keeps_old_for_48_hours(store: Store, registry, redis) -> None:  # noqa: ANN001
+def test_rotate_feed_token_keeps_old_for_48_hours(store: Store, registry, redis) -> None:
     old = store.feed_token
     new = registry.rotate_feed_token("teststore").feed_token
     assert new != old
@@ -66,7 +66,7 @@ def test_rotate_feed_token_keeps_old_for_48_hours(store: Store, registry, redis)
     assert OLD_FEED_TOKEN_GRACE - 5 <= max(ttls) <= OLD_FEED_TOKEN_GRACE
 
 
-def test_key_rotation(store: Store, redis, config) -> None:  # noqa: ANN001
+def test_key_rotation(store: Store, redis, config) -> None:
     old_key = config.TOKEN_KEYS
     new_key = Fernet.generate_key().decode()
     both = StoreRegistry(redis, make_fernet(f"{new_key},{old_key}"), prefix=config.KEY_PREFIX)
@@ -83,7 +83,7 @@ def test_key_rotation(store: Store, redis, config) -> None:  # noqa: ANN001
         raise AssertionError("a removed key must not decrypt the rotated record")
 
 
-def test_rotate_keys_cli(store: Store, app, redis, config) -> None:  # noqa: ANN001
+def test_rotate_keys_cli(store: Store, app, redis, config) -> None:
     new_key = Fernet.generate_key().decode()
     app.config["TOKEN_KEYS"] = f"{new_key} {config.TOKEN_KEYS}"
     app.extensions["feedapp"].__dict__.pop("registry", None)
@@ -94,7 +94,7 @@ def test_rotate_keys_cli(store: Store, app, redis, config) -> None:  # noqa: ANN
     assert only_new.get("teststore").hooks_token == "hooks-789"
 
 
-def test_uninstall_and_remove(store: Store, registry: StoreRegistry, redis) -> None:  # noqa: ANN001
+def test_uninstall_and_remove(store: Store, registry: StoreRegistry, redis) -> None:
     gone = registry.mark_uninstalled("teststore", "test")
     assert not gone.installed and gone.uninstalled_at
     assert registry.get("teststore").access_token == ""
@@ -119,7 +119,7 @@ def test_malformed_token_keys_say_how_to_fix() -> None:
         raise AssertionError("a malformed key must be refused")
 
 
-def test_cli_list_show_remove(store: Store, runner) -> None:  # noqa: ANN001
+def test_cli_list_show_remove(store: Store, runner) -> None:
     listed = runner.invoke(args=["stores", "list"])
     assert "teststore" in listed.output and "installed" in listed.output
     shown = runner.invoke(args=["stores", "show", "teststore"])
@@ -133,7 +133,7 @@ def test_cli_list_show_remove(store: Store, runner) -> None:  # noqa: ANN001
     assert removed.exit_code == 0 and "removed" in removed.output
 
 
-def test_no_secret_in_clear_after_a_real_install_and_build(svc, installed, redis) -> None:  # noqa: ANN001
+def test_no_secret_in_clear_after_a_real_install_and_build(svc, installed, redis) -> None:
     from feedapp.builds import builder
 
     builder.build_feed(svc, installed.code)

@@ -98,7 +98,7 @@ def run_scheduler(settings: Mapping[str, object]) -> None:
     scheduler.start()
 
 
-def _now():  # noqa: ANN202
+def _now():
     from datetime import UTC, datetime
 
     return datetime.now(UTC)

@@ -150,7 +150,7 @@ def map_safely(
     """Map one product; a product the mapping cannot read is reported, never fatal."""
     try:
         return map_product(product, info, store.options, catalog)
-    except Exception as exc:  # noqa: BLE001 - one bad product must never break the feed
+    except Exception as exc:
         pid = product.get("id") if isinstance(product, dict) else None
         log.warning("store=%s product=%s could not be mapped: %r", store.code, pid, exc)
         problem = Problem(

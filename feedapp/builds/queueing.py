@@ -132,7 +132,7 @@ def _heartbeat(redis: Redis, key: str, token: str, ttl: int, stop: threading.Eve
             if redis.get(key) != token.encode():
                 return
             redis.expire(key, ttl)
-        except Exception:  # noqa: BLE001 - a missed beat only shortens the lock
+        except Exception:
             log.warning("build lock heartbeat for %s missed", key)
 
 
@@ -168,7 +168,7 @@ def job_meta(svc: Services, code: str) -> dict[str, object]:
     for jid in ids:
         try:
             job = Job.fetch(jid, connection=svc.redis)
-        except Exception:  # noqa: BLE001, S112 - a job deleted meanwhile is simply absent
+        except Exception:  # noqa: S112 - a job deleted meanwhile is simply absent
             continue
         return {
             "job_id": jid,

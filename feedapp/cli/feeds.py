@@ -73,7 +73,7 @@ def _build_here(svc: Services, code: str, force: bool) -> bool:
             result = queueing.run_with_lock(
                 svc, code, lambda: builder.build_feed(svc, code, force=force, progress=progress)
             )
-        except Exception as exc:  # noqa: BLE001 - every failure is reported, named, exit 1
+        except Exception as exc:
             click.echo(f"\n{code}: build failed: {explain(exc, code)}", err=True)
             return False
     if result is None:

@@ -106,7 +106,7 @@ def html_to_text(value: object) -> str:
 
 def _markup_text(markup: str) -> str:
     try:
-        root = etree.fromstring(markup.encode("utf-8"), _HTML_PARSER)  # noqa: S320 (HTML parser)
+        root = etree.fromstring(markup.encode("utf-8"), _HTML_PARSER)
     except etree.LxmlError:
         return ""
     if root is None:

@@ -63,7 +63,7 @@ def ensure_hooks(svc: Services, store: Store, client: JumpsellerClient) -> None:
         return
     try:
         created = register_hooks(client, public_url + PATH)
-    except Exception as exc:  # noqa: BLE001 - fresher feeds are a bonus; the build goes on
+    except Exception as exc:
         log.warning("store=%s webhooks not registered: %s", store.code, exc)
         return
     if created:

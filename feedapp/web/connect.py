@@ -23,8 +23,8 @@ from feedapp.builds import queueing
 from feedapp.jumpseller.installation import InstallError, complete_install
 from feedapp.jumpseller.tokens import OAuthClient, TokenError
 from feedapp.web import i18n, security
-from feedapp.web.page import render_page
 from feedapp.web.context import current_services
+from feedapp.web.page import render_page
 
 bp = Blueprint("install", __name__)
 log = logging.getLogger(__name__)

@@ -123,7 +123,7 @@ def run_one(count: int) -> dict[str, float | int]:
 
 def run_child(count: int) -> dict[str, float | int]:
     """Run one size in a fresh interpreter so its peak memory is its own."""
-    out = subprocess.run(  # noqa: S603
+    out = subprocess.run(
         [sys.executable, "-m", "tests.bench.bench_writer", "--child", str(count)],
         cwd=ROOT,
         check=True,

@@ -17,8 +17,9 @@ import subprocess
 import sys
 import time
 
+from feedapp_dev.sandbox.catalogue import generate_categories
+
 from feedapp.feed.publishing import remove_store_feeds
-from feedapp.sandbox.catalogue import generate_categories
 from tests.bench import floor
 from tests.bench.report import Row, Section, progress, size_label
 from tests.bench.stack import Bench

@@ -11,9 +11,10 @@ import secrets
 import statistics
 import time
 
+from feedapp_dev.sandbox.catalogue import product_id
+
 from feedapp.builds import queueing
 from feedapp.feed.publishing import published_feed
-from feedapp.sandbox.catalogue import product_id
 from tests.bench.report import Row, Section, progress, size_label
 from tests.bench.stack import Bench
 from tests.processes import wait_for

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from feedapp_dev.sandbox.catalogue import generate_categories, generate_product
 from lxml import etree
 
 from feedapp.builds import builder
@@ -26,7 +27,6 @@ from feedapp.feed.diagnostics import BuildDiagnostics
 from feedapp.feed.mapping import MappedProduct
 from feedapp.feed.taxonomy import CatalogContext
 from feedapp.feed.xmlfeed import GOOGLE_NS, Channel, FeedWriter, store_dir
-from feedapp.sandbox.catalogue import generate_categories, generate_product
 from feedapp.stores import Store
 from tests.bench.report import Row, Section, progress, size_label
 from tests.bench.stack import Bench

@@ -33,7 +33,7 @@ class Server:
     """A server process in its own session, ready once its port answers."""
 
     def __init__(self, args: list[str], env: dict[str, str], log: Path, port: int) -> None:
-        self._out = open(log, "ab")  # noqa: SIM115 - closed in stop()
+        self._out = open(log, "ab")
         self.popen = subprocess.Popen(
             args,
             env=env,

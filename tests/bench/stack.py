@@ -38,7 +38,7 @@ def bench_config(redis_url: str, feeds_dir: Path, sandbox_url: str, app_url: str
     config.SECRET_KEY = secrets.token_hex(32)
     config.PUBLIC_URL = app_url
     config.JUMPSELLER_CLIENT_ID = "sandbox-client"
-    config.JUMPSELLER_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - the sandbox's own
+    config.JUMPSELLER_CLIENT_SECRET = "sandbox-secret"
     config.JUMPSELLER_AUTH_URL = sandbox_url
     config.JUMPSELLER_API_URL = f"{sandbox_url}/v1"
     config.REDIS_URL = redis_url
@@ -63,7 +63,7 @@ class SandboxProcess:
         if self.process.popen.poll() is not None:
             raise RuntimeError(f"the sandbox exited; see {self.process.log}")
         try:
-            return requests.get(f"{self.url}/_sandbox/settings", timeout=2).ok
+            return requests.get(f"{self.url}/_sandbox/config", timeout=2).ok
         except requests.ConnectionError:
             return False
 
@@ -80,7 +80,7 @@ class SandboxProcess:
     def open_store(self, code: str, products: int, latency_ms: int) -> None:
         """Point the sandbox's OAuth at a new store: its quota windows start empty."""
         self.control(
-            "settings",
+            "config",
             {
                 "store_code": code,
                 "product_count": products,

@@ -1,0 +1,36 @@
+"""A seeded sandbox catalogue, built by the real pipeline, gives a checked-in feed byte for byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from feedapp_dev.sandbox import SandboxConfig
+
+from feedapp.builds import builder
+from feedapp.feed.options import FeedOptions
+from feedapp.feed.publishing import published_feed
+
+GOLDEN = Path(__file__).parent.parent / "data" / "golden-feed.xml"
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    return SandboxConfig(product_count=300, seed=42, currency="CLP")
+
+
+def test_seeded_catalogue_gives_the_golden_feed(svc, installed, request) -> None:
+    options = FeedOptions(
+        default_brand="Tienda Sandbox",
+        gender="unisex",
+        age_group="adult",
+        default_google_category="5181",
+        utm_campaign="golden",
+    )
+    svc.registry.save_options(installed.code, options)
+    result = builder.build_feed(svc, installed.code)
+    feed = published_feed(svc.feeds_dir, installed.code).xml_path.read_bytes()
+    if request.config.getoption("--update-golden"):
+        GOLDEN.write_bytes(feed)
+    assert result.products == 300
+    assert feed == GOLDEN.read_bytes(), "feed differs; review, then rerun with --update-golden"

@@ -1,0 +1,252 @@
+"""The build pipeline end to end: real Redis, real worker processes, the sandbox over HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+from feedapp_dev.sandbox import SandboxConfig
+from processes import Process, process_env, wait_for
+from rq.job import Job
+from rq.registry import FinishedJobRegistry
+
+from feedapp import create_app
+from feedapp.builds import queueing
+from feedapp.builds.status import store_status
+from feedapp.feed.publishing import published_feed
+from workers.scheduler import tick
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    return SandboxConfig(product_count=1000, fault_seed=3)
+
+
+@pytest.fixture
+def start(live_config, tmp_path) -> Iterator:
+    """Start `flask worker` / `flask scheduler` processes; all are stopped after the test."""
+    started: list[Process] = []
+
+    def _start(kind: str = "worker") -> Process:
+        proc = Process([kind], process_env(live_config), tmp_path / f"{kind}-{len(started)}.log")
+        started.append(proc)
+        return proc
+
+    yield _start
+    for proc in started:
+        proc.stop()
+
+
+def control(sandbox, path: str, payload: dict | None = None, method: str = "post") -> dict:
+    reply = requests.request(method, f"{sandbox.url}/_sandbox/{path}", json=payload, timeout=10)
+    reply.raise_for_status()
+    return reply.json()
+
+
+def wait_built(svc, code: str, timeout: float = 120, after: float = 0.0) -> dict:
+    """Wait until the store's last build finished after `after`; its status."""
+
+    def done() -> dict | None:
+        status = store_status(svc, code)
+        build = svc.registry.get_json(code, "build") or {}
+        finished = float(build.get("finished_at") or 0)
+        if status["state"] in ("ok", "failed") and finished > after:
+            return status
+        return None
+
+    return wait_for(done, timeout, f"a build of {code}", every=0.2)
+
+
+def builds_run(svc) -> list[dict]:
+    """Results of every job that really built (not deferred to a running build)."""
+    registry = FinishedJobRegistry(queueing.QUEUE, connection=svc.redis)
+    results = [
+        Job.fetch(jid, connection=svc.redis).return_value() for jid in registry.get_job_ids()
+    ]
+    return [r for r in results if r and "build_id" in r]
+
+
+def limited(proc: Process) -> str:
+    """The worker's log lines about 429s, to explain a failure."""
+    return "\n".join(line for line in proc.log.read_text().splitlines() if "rate-limited" in line)
+
+
+def feed_bytes(svc, code: str) -> bytes:
+    return published_feed(svc.feeds_dir, code).xml_path.read_bytes()
+
+
+def test_worker_builds_and_the_feed_is_served(svc, installed, sandbox, start, live_config) -> None:
+    start("worker")
+    assert queueing.request_build(svc, installed.code, reason="test") == "queued"
+    status = wait_built(svc, installed.code)
+    assert status["state"] == "ok" and status["items"] > 1000
+    assert status["problems"]  # the sandbox catalogue has deliberate mistakes
+    client = create_app(live_config, redis=svc.redis).test_client()
+    reply = client.get(f"/feeds/{installed.feed_token}.xml")
+    assert reply.status_code == 200 and reply.data == feed_bytes(svc, installed.code)
+    reply.close()
+
+
+def test_failing_replies_give_the_same_feed(svc, installed, sandbox, start) -> None:
+    start("worker")
+    queueing.request_build(svc, installed.code)
+    assert wait_built(svc, installed.code)["state"] == "ok"
+    clean = feed_bytes(svc, installed.code)
+    control(sandbox, "config", {"error_rate": 0.04, "drop_rate": 0.03, "malformed_rate": 0.03})
+    mark = time.time()
+    queueing.request_build(svc, installed.code)
+    assert wait_built(svc, installed.code, after=mark)["state"] == "ok"
+    stats = control(sandbox, "stats", method="get")
+    assert stats["server_errors"] + stats["dropped"] + stats["malformed"] > 0
+    assert feed_bytes(svc, installed.code) == clean
+
+
+def test_burst_of_rebuild_requests_with_two_workers(svc, installed, sandbox, start) -> None:
+    control(sandbox, "config", {"latency_ms": 50})
+    start("worker")
+    start("worker")
+    time.sleep(1.5)  # both workers listening
+
+    def burst() -> None:
+        for _ in range(10):
+            queueing.request_build(svc, installed.code, reason="burst")
+            time.sleep(0.02)
+
+    threads = [threading.Thread(target=burst) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    def idle() -> bool:
+        return not (
+            queueing.is_queued(svc, installed.code)
+            or queueing.is_running(svc, installed.code)
+            or queueing.queue(svc.redis).count
+        )
+
+    wait_for(idle, 120, "the burst to settle")
+    time.sleep(2)
+    wait_for(idle, 60, "the follow-up build")
+    builds = sorted(builds_run(svc), key=lambda r: r["started_at"])
+    assert 1 <= len(builds) <= 2
+    for first, second in zip(builds, builds[1:], strict=False):
+        assert first["started_at"] + first["duration"] <= second["started_at"]
+
+
+def test_killed_worker_keeps_the_old_feed_then_recovers(
+    svc,
+    installed,
+    sandbox,
+    start,
+    live_config,
+):
+    worker = start("worker")
+    queueing.request_build(svc, installed.code)
+    assert wait_built(svc, installed.code)["state"] == "ok"
+    old = feed_bytes(svc, installed.code)
+    client = create_app(live_config, redis=svc.redis).test_client()
+    url = f"/feeds/{installed.feed_token}.xml"
+    product = control(sandbox, "stores/sandboxstore", method="get")
+    assert product["count"] == 1000
+    edited = control(
+        sandbox, "stores/sandboxstore/products/100000", {"name": "Renamed while the worker died"}
+    )
+    assert edited["product"]["name"] == "Renamed while the worker died"
+    control(sandbox, "config", {"per_second": 3})  # a slow build, so it can be killed midway
+    queueing.request_build(svc, installed.code)
+    wait_for(
+        lambda: (store_status(svc, installed.code)["progress"] or {}).get("pages_done"),
+        60,
+        "the build to be under way",
+    )
+    served: list[tuple[int, bool]] = []
+    stop = threading.Event()
+
+    def fetch_all_along() -> None:
+        while not stop.is_set():
+            reply = client.get(url, headers={"Accept-Encoding": "identity"})
+            served.append((reply.status_code, reply.data == old))
+            reply.close()
+            time.sleep(0.05)
+
+    fetcher = threading.Thread(target=fetch_all_along)
+    fetcher.start()
+    try:
+        worker.kill()
+        worker.popen.wait(timeout=10)
+        time.sleep(6)  # the dead build's lock expires (BUILD_LOCK_TTL=5)
+        assert not queueing.is_running(svc, installed.code)
+    finally:
+        stop.set()
+        fetcher.join()
+    assert served and all(code == 200 and same for code, same in served), [
+        s for s in served if s != (200, True)
+    ]
+    assert feed_bytes(svc, installed.code) == old
+    control(sandbox, "config", {"per_second": 20})
+    mark = time.time()
+    start("worker")
+    assert tick(svc) == {installed.code: "queued"}  # the scheduler sees the abandoned build
+    assert wait_built(svc, installed.code, after=mark)["state"] == "ok"
+    assert b"Renamed while the worker died" in feed_bytes(svc, installed.code)
+
+
+@pytest.mark.parametrize(
+    "sandbox_config",
+    [SandboxConfig(product_count=3000, token_ttl_seconds=2, latency_ms=50, per_second=5)],
+)
+def test_tokens_expiring_during_a_build(svc, installed, sandbox, start) -> None:
+    start("worker")
+    queueing.request_build(svc, installed.code)
+    status = wait_built(svc, installed.code)
+    assert status["state"] == "ok", status["error"]
+    uses = control(sandbox, "stats", method="get")["refresh_token_uses"]
+    assert len(uses) >= 2  # the build outlived several tokens
+    assert max(uses.values()) == 1  # and no refresh token was presented twice
+
+
+@pytest.mark.parametrize("sandbox_config", [SandboxConfig(product_count=20_000, latency_ms=100)])
+def test_twenty_thousand_products_at_100ms_without_a_429(svc, installed, sandbox, start) -> None:
+    worker = start("worker")
+    queueing.request_build(svc, installed.code)
+    status = wait_built(svc, installed.code, timeout=300)
+    assert status["state"] == "ok", status["error"]
+    assert status["products"] >= 19_000
+    stats = control(sandbox, "stats", method="get")
+    assert stats["rate_limited"] == 0, limited(worker)
+    build = svc.registry.get_json(installed.code, "build")
+    floor = 200 / 20
+    print(
+        f"20k products: {build['duration']:.1f}s, {stats['requests']} requests, "
+        f"floor {floor:.1f}s, ratio {build['duration'] / floor:.2f}"
+    )
+
+
+@pytest.mark.parametrize(
+    "sandbox_config", [SandboxConfig(product_count=10_000, per_second=5, per_minute=100)]
+)
+def test_store_with_lower_limits_gets_no_429(svc, installed, sandbox, start) -> None:
+    worker = start("worker")
+    queueing.request_build(svc, installed.code)
+    status = wait_built(svc, installed.code, timeout=300)
+    assert status["state"] == "ok", status["error"]
+    stats = control(sandbox, "stats", method="get")
+    assert stats["requests"] > 100  # the per-minute limit was really in play
+    assert stats["rate_limited"] == 0, limited(worker)
+
+
+def test_two_schedulers_queue_one_build(svc, installed, sandbox, start) -> None:
+    start("scheduler")
+    start("scheduler")
+    start("worker")
+    status = wait_built(svc, installed.code, timeout=60)
+    assert status["state"] == "ok"
+    time.sleep(2)
+    assert len(builds_run(svc)) == 1
+    assert not queueing.is_queued(svc, installed.code)
