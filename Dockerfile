@@ -1,4 +1,6 @@
-# One image for every service (web, worker, scheduler, sandbox); docker-compose.yml picks the command.
+# One image for every production service (web, worker, scheduler); docker-compose.yml picks the
+# command. It holds the installed feedapp package and its dependencies only: no tests and no
+# development package (dev/: the sandbox, the demo, fakeredis), so there is no `flask sandbox`.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -14,21 +16,26 @@ RUN groupadd --system --gid 10001 feedapp \
  && mkdir -p /data/feeds \
  && chown feedapp:feedapp /data/feeds
 
-WORKDIR /app
+# Built in /build, which is deleted after the install: the processes run in an empty /app and import
+# the installed package, never a source tree.
+WORKDIR /build
 
 # Dependencies first, from pyproject.toml alone, so code changes reuse this layer.
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
- && pip install -r /tmp/requirements.txt \
- && rm /tmp/requirements.txt
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+ && pip install -r requirements.txt
 
-COPY config.py ./
+# The package itself, non-editable and without the dev extra: templates/ (mapped in as
+# feedapp/templates), static files, catalogs and data ship inside it.
+COPY README.md config.py ./
 COPY feedapp ./feedapp
 COPY workers ./workers
 COPY templates ./templates
-# Editable, so create_app finds templates/ beside the package exactly as in a checkout.
-RUN pip install --no-deps -e .
+RUN pip install --no-deps . \
+ && cd / \
+ && rm -rf /build
 
+WORKDIR /app
 USER feedapp
 EXPOSE 8000
 
@@ -37,4 +44,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
 # No --access-logfile: access logs would record feed URLs, and the token in them is the secret.
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--forwarded-allow-ips=*", "feedapp:create_app()"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--forwarded-allow-ips=*", "--preload", "feedapp:create_app()"]

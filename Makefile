@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup lint bench
+.PHONY: run test setup lint bench translations stress
 
 $(BIN)/flask: pyproject.toml dev/pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -25,3 +25,15 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m tests.bench
+
+# Find races before CI does: `slow or browser` tests 5 times, then 2 more beside two CPU-bound
+# processes; exits 1 if any run failed. Pytest arguments: make stress STRESS_ARGS='-- -x'
+stress: setup
+	$(BIN)/python -m tests.stress $(STRESS_ARGS)
+
+# After changing interface text: refresh the .pot and merge it into every .po (then translate
+# the new or fuzzy entries in es and pt). The .po files are read directly: nothing to compile.
+translations: setup
+	$(BIN)/pybabel extract -F feedapp/translations/babel.cfg -k N_ --add-comments=Translators: \
+		--project=feedapp -o feedapp/translations/messages.pot .
+	$(BIN)/pybabel update -i feedapp/translations/messages.pot -d feedapp/translations

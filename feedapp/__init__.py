@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,24 +12,35 @@ if TYPE_CHECKING:
     from config import Config
 
 
-def create_app(config: Config | dict | None = None, redis: Redis | None = None) -> Flask:
-    """Build the web app; nothing connects or reads the environment before this is called."""
+def create_app(config: Config | None = None, redis: Redis | None = None) -> Flask:
+    """Build the web app; nothing connects or reads the environment before this is called.
+
+    Without a config it reads the environment: a malformed setting stops the process (exit 2).
+    """
     from flask import Flask
 
-    from config import Config
     from feedapp import cli, services, web
     from feedapp.web import context
 
-    cfg = config if config is not None else Config()
-    settings = cfg.as_flask() if isinstance(cfg, Config) else dict(cfg)
-    if config is None and not _loaded_by_cli():
-        services.require_settings(settings, "web")
-    app = Flask(__name__, template_folder="../templates")
-    app.config.from_mapping(settings)
-    context.init_app(app, services.Services(app.config, redis))
+    if config is None:
+        config = services.load_config()
+        if not _loaded_by_cli():
+            services.require_settings(config, "web")
+    app = Flask(__name__, template_folder=_template_folder())
+    app.config.from_mapping(config.as_flask())
+    context.init_app(app, services.Services(config, redis))
     web.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _template_folder() -> str:
+    """The templates ship in the wheel as feedapp/templates; a checkout keeps them at the top."""
+    package = Path(__file__).resolve().parent
+    installed = package / "templates"
+    # An editable install maps feedapp.templates onto the checkout's templates/ through its import
+    # finder, which Jinja's file loader cannot follow, so a checkout is read where it is.
+    return str(installed if installed.is_dir() else package.parent / "templates")
 
 
 def _loaded_by_cli() -> bool:

@@ -1,15 +1,15 @@
-"""The shared connections (Redis, store registry) one process needs, built once from settings."""
+"""The settings and shared connections (Redis, key layout, store registry) of one process."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
 from redis import Redis
 
-from config import REQUIRED
+from config import REQUIRED, Config, ConfigError
+from feedapp.keyspace import Keyspace
 from feedapp.stores import StoreRegistry, make_fernet
 
 #: Which settings each process cannot start without.
@@ -21,10 +21,10 @@ PROCESS_NEEDS: dict[str, tuple[str, ...]] = {
 
 
 class Services:
-    """Lazily-built handles, so creating them never touches the network."""
+    """The typed settings and lazily-built handles, so creating them never touches the network."""
 
-    def __init__(self, settings: Mapping[str, object], redis: Redis | None = None) -> None:
-        self.settings = settings
+    def __init__(self, config: Config, redis: Redis | None = None) -> None:
+        self.config = config
         self._redis = redis
 
     @cached_property
@@ -33,35 +33,45 @@ class Services:
         if self._redis is not None:
             return self._redis
         return Redis.from_url(
-            str(self.settings["REDIS_URL"]),
+            self.config.REDIS_URL,
             socket_timeout=10,
             socket_connect_timeout=5,
             health_check_interval=30,
         )
 
     @cached_property
+    def keys(self) -> Keyspace:
+        """Every Redis key this installation writes, under its KEY_PREFIX."""
+        return Keyspace(self.config.KEY_PREFIX)
+
+    @cached_property
     def registry(self) -> StoreRegistry:
         """The store registry, with tokens encrypted under TOKEN_KEYS."""
-        return StoreRegistry(
-            self.redis,
-            make_fernet(str(self.settings["TOKEN_KEYS"])),
-            prefix=str(self.settings.get("KEY_PREFIX", "feedapp:")),
-        )
+        return StoreRegistry(self.redis, make_fernet(self.config.TOKEN_KEYS), self.keys)
 
     @property
     def feeds_dir(self) -> Path:
         """Where published feeds live (shared storage when web and workers are apart)."""
-        return Path(str(self.settings["FEEDS_DIR"]))
+        return self.config.FEEDS_DIR
 
 
-def missing_settings(settings: Mapping[str, object], process: str) -> list[str]:
+def load_config() -> Config:
+    """This process's settings; a malformed one stops it with one line naming the variable."""
+    try:
+        return Config()
+    except ConfigError as exc:
+        print(f"feedapp cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def missing_settings(config: Config, process: str) -> list[str]:
     """Required settings of this process that are empty."""
-    return [name for name in PROCESS_NEEDS[process] if not settings.get(name)]
+    return [name for name in PROCESS_NEEDS[process] if not getattr(config, name)]
 
 
-def require_settings(settings: Mapping[str, object], process: str) -> None:
+def require_settings(config: Config, process: str) -> None:
     """Stop the process with one message naming every missing setting and what it is for."""
-    missing = missing_settings(settings, process)
+    missing = missing_settings(config, process)
     if not missing:
         return
     lines = [f"feedapp {process} cannot start; these settings are missing:"]

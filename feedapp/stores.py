@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from redis import Redis
 
 from feedapp.feed.options import FeedOptions
+from feedapp.keyspace import STORE_CODE, STORE_DOCUMENTS, Keyspace
 
-STORE_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 OLD_FEED_TOKEN_GRACE = 48 * 3600
 SECRET_FIELDS = ("access_token", "refresh_token", "hooks_token", "feed_token", "basic_password")
 
@@ -34,12 +32,11 @@ class TokenKeyError(RuntimeError):
 
 def valid_store_code(code: str) -> bool:
     """Store codes end up in Redis keys, paths and URLs: accept only a strict shape."""
-    return bool(STORE_CODE_RE.match(code or ""))
+    return bool(STORE_CODE.fullmatch(code or ""))
 
 
-def make_fernet(token_keys: str) -> MultiFernet:
-    """Build the cipher from TOKEN_KEYS (comma- or space-separated, newest first)."""
-    keys = [k for k in re.split(r"[,\s]+", token_keys or "") if k]
+def make_fernet(keys: Sequence[str]) -> MultiFernet:
+    """Build the cipher from the TOKEN_KEYS list, newest first."""
     if not keys:
         raise TokenKeyError("TOKEN_KEYS is empty: set at least one Fernet key.")
     try:
@@ -49,11 +46,6 @@ def make_fernet(token_keys: str) -> MultiFernet:
             "TOKEN_KEYS holds a malformed key; generate one with `python -c 'from "
             "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
         ) from exc
-
-
-def feed_token_hash(token: str) -> str:
-    """Feed tokens are looked up by hash so a Redis dump never reveals a live feed URL."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass
@@ -98,30 +90,19 @@ class Store:
 
 
 class StoreRegistry:
-    """Reads and writes store records; the only code that knows their Redis layout."""
+    """Reads and writes store records, under the keys the keyspace names."""
 
-    def __init__(self, redis: Redis, cipher: MultiFernet, prefix: str = "feedapp:") -> None:
+    def __init__(self, redis: Redis, cipher: MultiFernet, keys: Keyspace) -> None:
         self.redis = redis
         self.cipher = cipher
-        self.prefix = prefix
-
-    # -- keys -------------------------------------------------------------------------------
-    def key(self, code: str) -> str:
-        """Redis key of one store's hash."""
-        return f"{self.prefix}store:{code}"
-
-    def _index_key(self) -> str:
-        return f"{self.prefix}stores"
-
-    def _token_key(self, token_hash: str) -> str:
-        return f"{self.prefix}feedtoken:{token_hash}"
+        self.keys = keys
 
     # -- reading ----------------------------------------------------------------------------
     def codes(self) -> list[str]:
         """Every store code with a record, sorted."""
         return sorted(
             c.decode() if isinstance(c, bytes) else c
-            for c in self.redis.smembers(self._index_key())
+            for c in self.redis.smembers(self.keys.store_index())
         )
 
     def __iter__(self) -> Iterator[Store]:
@@ -134,7 +115,7 @@ class StoreRegistry:
         """The store's record, or None when it has none."""
         if not valid_store_code(code):
             return None
-        raw = self.redis.hgetall(self.key(code))
+        raw = self.redis.hgetall(self.keys.store(code))
         if not raw:
             return None
         raw = {k.decode(): v.decode() for k, v in raw.items()}
@@ -166,7 +147,7 @@ class StoreRegistry:
         """The store whose current (or recently rotated) feed token this is."""
         if not token or len(token) > 128:
             return None
-        code = self.redis.get(self._token_key(feed_token_hash(token)))
+        code = self.redis.get(self.keys.feed_token(token))
         return self.find(code.decode()) if code else None
 
     # -- writing ----------------------------------------------------------------------------
@@ -181,15 +162,15 @@ class StoreRegistry:
         secret_blob = json.dumps({name: getattr(store, name) for name in SECRET_FIELDS})
         pipe = self.redis.pipeline()
         pipe.hset(
-            self.key(store.code),
+            self.keys.store(store.code),
             mapping={
                 "profile": json.dumps(store.profile(), sort_keys=True),
                 "options": json.dumps(store.options.to_dict(), sort_keys=True),
                 "secrets": self.cipher.encrypt(secret_blob.encode()).decode(),
             },
         )
-        pipe.sadd(self._index_key(), store.code)
-        pipe.set(self._token_key(feed_token_hash(store.feed_token)), store.code)
+        pipe.sadd(self.keys.store_index(), store.code)
+        pipe.set(self.keys.feed_token(store.feed_token), store.code)
         pipe.execute()
         return store
 
@@ -206,7 +187,9 @@ class StoreRegistry:
     def save_options(self, code: str, options: FeedOptions) -> None:
         """Replace the feed options alone, leaving tokens untouched."""
         self.get(code)
-        self.redis.hset(self.key(code), "options", json.dumps(options.to_dict(), sort_keys=True))
+        self.redis.hset(
+            self.keys.store(code), "options", json.dumps(options.to_dict(), sort_keys=True)
+        )
 
     def mark_uninstalled(self, code: str, reason: str) -> Store:
         """Record that the merchant removed the app; the feed URL stops serving (410)."""
@@ -222,31 +205,28 @@ class StoreRegistry:
     def rotate_feed_token(self, code: str) -> Store:
         """Give the store a new feed URL; the old one keeps working for 48 hours."""
         store = self.get(code)
-        old_hash = feed_token_hash(store.feed_token)
+        old_key = self.keys.feed_token(store.feed_token)
         store.feed_token = secrets.token_urlsafe(32)
         self.save(store)
-        self.redis.set(self._token_key(old_hash), code, ex=OLD_FEED_TOKEN_GRACE)
+        self.redis.set(old_key, code, ex=OLD_FEED_TOKEN_GRACE)
         return store
 
     def remove(self, code: str) -> bool:
-        """Delete a store's record, its feed token index and its extra keys."""
+        """Delete a store's record, its feed token index and every other key named after it."""
         store = self.find(code)
         if store is None:
             return False
         pipe = self.redis.pipeline()
-        pipe.delete(self.key(code))
-        pipe.delete(self._token_key(feed_token_hash(store.feed_token)))
-        pipe.srem(self._index_key(), code)
+        pipe.delete(*self.keys.of_store(code), self.keys.feed_token(store.feed_token))
+        pipe.srem(self.keys.store_index(), code)
         pipe.execute()
-        for key in self.redis.scan_iter(f"{self.prefix}*:{code}"):
-            self.redis.delete(key)
         return True
 
     def rotate_keys(self) -> int:
         """Re-encrypt every record with the newest TOKEN_KEYS key; returns how many."""
         count = 0
         for code in self.codes():
-            blob = self.redis.hget(self.key(code), "secrets")
+            blob = self.redis.hget(self.keys.store(code), "secrets")
             if not blob:
                 continue
             try:
@@ -256,19 +236,26 @@ class StoreRegistry:
                     f"Store '{code}': no key in TOKEN_KEYS decrypts its tokens; "
                     "add back the old key before rotating."
                 ) from exc
-            self.redis.hset(self.key(code), "secrets", rotated)
+            self.redis.hset(self.keys.store(code), "secrets", rotated)
             count += 1
         return count
 
     # -- build status, stored beside the record ---------------------------------------------
     def set_json(self, code: str, name: str, value: dict[str, object]) -> None:
-        """Keep a JSON document (build status, diagnostics) on the store's hash."""
-        self.redis.hset(self.key(code), name, json.dumps(value, sort_keys=True))
+        """Keep a JSON document (one of the keyspace's STORE_DOCUMENTS) on the store's hash."""
+        self.redis.hset(self.keys.store(code), _document(name), json.dumps(value, sort_keys=True))
 
     def get_json(self, code: str, name: str) -> dict[str, object] | None:
         """Read a JSON document written by set_json."""
-        raw = self.redis.hget(self.key(code), name)
+        raw = self.redis.hget(self.keys.store(code), _document(name))
         return json.loads(raw) if raw else None
+
+
+def _document(name: str) -> str:
+    """A document name the keyspace declares; any other would put a stray field on the hash."""
+    if name not in STORE_DOCUMENTS:
+        raise ValueError(f"'{name}' is not a store document; add it to keyspace.STORE_DOCUMENTS.")
+    return name
 
 
 def masked(store: Store) -> dict[str, object]:

@@ -44,7 +44,7 @@ def config(tmp_path: Path, redis_url: str) -> TestConfig:
     """Test settings with a private feeds folder."""
     cfg = TestConfig()
     cfg.REDIS_URL = redis_url
-    cfg.FEEDS_DIR = str(tmp_path / "feeds")
+    cfg.FEEDS_DIR = tmp_path / "feeds"
     return cfg
 
 
@@ -117,11 +117,10 @@ def sandbox(sandbox_config):
 @pytest.fixture
 def live_config(config: TestConfig, sandbox) -> TestConfig:
     """Test settings pointing at the sandbox."""
-    config.JUMPSELLER_AUTH_URL = sandbox.url
-    config.JUMPSELLER_API_URL = sandbox.api_url
-    config.JUMPSELLER_CLIENT_ID = sandbox.state.config.client_id
-    config.JUMPSELLER_CLIENT_SECRET = sandbox.state.config.client_secret
-    config.BUILD_LOCK_TTL = "5"  # a killed worker's store is free again within seconds
+    from sandbox_server import point_at_sandbox
+
+    point_at_sandbox(config, sandbox)
+    config.BUILD_LOCK_TTL = 5  # a killed worker's store is free again within seconds
     return config
 
 

@@ -19,17 +19,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from processes import Process, process_env
 from redis import Redis
-from sandbox_server import SandboxServer
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from sandbox_server import QuietHandler, SandboxServer, point_at_sandbox
+from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import TestResponse
 
 from config import TestConfig
 from feedapp import create_app
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
 
 
 @dataclass(frozen=True)
@@ -68,7 +63,7 @@ class AppServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self._late = _LateApp()
         self._server: BaseWSGIServer = make_server(
-            host, 0, self._late, threaded=True, request_handler=_QuietHandler
+            host, 0, self._late, threaded=True, request_handler=QuietHandler
         )
         self.url = f"http://{host}:{self._server.server_port}"
         self._thread: threading.Thread | None = None
@@ -110,18 +105,6 @@ class LiveStack:
         return f"{self.sandbox.url}/admin"
 
 
-def live_config(base: TestConfig, app_url: str, sandbox: SandboxServer) -> TestConfig:
-    """Test settings pointing the app at the sandbox, with the sandbox admin allowed to frame it."""
-    settings = sandbox.state.config
-    base.PUBLIC_URL = app_url
-    base.JUMPSELLER_AUTH_URL = sandbox.url
-    base.JUMPSELLER_API_URL = sandbox.api_url
-    base.JUMPSELLER_CLIENT_ID = settings.client_id
-    base.JUMPSELLER_CLIENT_SECRET = settings.client_secret
-    base.FRAME_ANCESTORS = f"https://*.jumpseller.com {sandbox.url}"
-    return base
-
-
 @contextmanager
 def live_stack(
     config: TestConfig,
@@ -137,7 +120,7 @@ def live_stack(
     sandbox = SandboxServer(sandbox_config, host="localhost").start()
     worker = None
     try:
-        config = live_config(config, app_server.url, sandbox)
+        config = point_at_sandbox(config, sandbox, public_url=app_server.url)
         app = create_app(config, redis=redis)
         app_server.serve(app)
         worker = Process(["worker"], process_env(config), worker_log) if worker_log else None

@@ -7,7 +7,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from config import Config
@@ -18,9 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def process_env(config: Config) -> dict[str, str]:
     """The environment a deployed process would get, built from a test config."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUMPSELLER_", "FLASK_"))}
-    for name, value in config.as_flask().items():
-        if name != "TESTING" and value is not None:
-            env[name] = str(value)
+    env.update(config.as_environ())
     env["PYTHONPATH"] = str(ROOT)
     return env
 
@@ -92,3 +91,18 @@ def wait_for(check: Callable[[], object], timeout: float, what: str, every: floa
             return value
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@contextmanager
+def cpu_burners(count: int = 2) -> Iterator[list[subprocess.Popen]]:
+    """`count` CPU-bound processes beside the block, as on a busy CI machine; always killed."""
+    burners: list[subprocess.Popen] = []
+    try:
+        for _ in range(count):
+            burners.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
+        yield burners
+    finally:
+        for burner in burners:
+            burner.kill()
+        for burner in burners:
+            burner.wait()

@@ -1,9 +1,10 @@
-"""Run the Jumpseller sandbox as a real HTTP server on a free port, for tests and benchmarks."""
+"""Run the Jumpseller sandbox as a real HTTP server on a free port, and point the app at it."""
 
 from __future__ import annotations
 
 import threading
 from types import TracebackType
+from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -12,11 +13,16 @@ from feedapp_dev.sandbox.state import SandboxState
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from config import Config
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log lines: benchmarks make thousands of requests."""
+AnyConfig = TypeVar("AnyConfig", bound=Config)
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log lines: test servers answer thousands of requests."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Log nothing."""
         return None
 
 
@@ -26,7 +32,7 @@ class SandboxServer:
     def __init__(self, settings: SandboxConfig | None = None, host: str = "127.0.0.1"):
         self.app: Flask = create_sandbox(settings)
         self._server: BaseWSGIServer = make_server(
-            host, 0, self.app, threaded=True, request_handler=_QuietHandler
+            host, 0, self.app, threaded=True, request_handler=QuietHandler
         )
         self.url = f"http://{host}:{self._server.server_port}"
         self.api_url = f"{self.url}/v1"
@@ -104,3 +110,18 @@ class SandboxServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def point_at_sandbox(
+    config: AnyConfig, sandbox: SandboxServer, public_url: str | None = None
+) -> AnyConfig:
+    """Aim the app at this sandbox as at Jumpseller: accounts, API, credentials, framing admin."""
+    credentials = sandbox.state.config
+    config.JUMPSELLER_AUTH_URL = sandbox.url
+    config.JUMPSELLER_API_URL = sandbox.api_url
+    config.JUMPSELLER_CLIENT_ID = credentials.client_id
+    config.JUMPSELLER_CLIENT_SECRET = credentials.client_secret
+    config.FRAME_ANCESTORS = ["https://*.jumpseller.com", sandbox.url]
+    if public_url is not None:
+        config.PUBLIC_URL = public_url
+    return config

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet
 
+from feedapp.keyspace import Keyspace
 from feedapp.stores import (
     OLD_FEED_TOKEN_GRACE,
     Store,
@@ -67,14 +68,15 @@ def test_rotate_feed_token_keeps_old_for_48_hours(store: Store, registry, redis)
 
 
 def test_key_rotation(store: Store, redis, config) -> None:
-    old_key = config.TOKEN_KEYS
+    (old_key,) = config.TOKEN_KEYS
     new_key = Fernet.generate_key().decode()
-    both = StoreRegistry(redis, make_fernet(f"{new_key},{old_key}"), prefix=config.KEY_PREFIX)
+    keys = Keyspace(config.KEY_PREFIX)
+    both = StoreRegistry(redis, make_fernet([new_key, old_key]), keys)
     assert both.get("teststore").access_token == "access-123"  # old key still decrypts
     assert both.rotate_keys() == 1
-    only_new = StoreRegistry(redis, make_fernet(new_key), prefix=config.KEY_PREFIX)
+    only_new = StoreRegistry(redis, make_fernet([new_key]), keys)
     assert only_new.get("teststore").refresh_token == "refresh-456"
-    only_old = StoreRegistry(redis, make_fernet(old_key), prefix=config.KEY_PREFIX)
+    only_old = StoreRegistry(redis, make_fernet([old_key]), keys)
     try:
         only_old.get("teststore")
     except TokenKeyError as exc:
@@ -85,12 +87,12 @@ def test_key_rotation(store: Store, redis, config) -> None:
 
 def test_rotate_keys_cli(store: Store, app, redis, config) -> None:
     new_key = Fernet.generate_key().decode()
-    app.config["TOKEN_KEYS"] = f"{new_key} {config.TOKEN_KEYS}"
+    config.TOKEN_KEYS = [new_key, *config.TOKEN_KEYS]
     app.extensions["feedapp"].__dict__.pop("registry", None)
     result = app.test_cli_runner().invoke(args=["stores", "rotate-keys"])
     assert result.exit_code == 0, result.output
     assert "Re-encrypted 1 store" in result.output
-    only_new = StoreRegistry(redis, make_fernet(new_key), prefix=config.KEY_PREFIX)
+    only_new = StoreRegistry(redis, make_fernet([new_key]), Keyspace(config.KEY_PREFIX))
     assert only_new.get("teststore").hooks_token == "hooks-789"
 
 
@@ -98,6 +100,8 @@ def test_uninstall_and_remove(store: Store, registry: StoreRegistry, redis) -> N
     gone = registry.mark_uninstalled("teststore", "test")
     assert not gone.installed and gone.uninstalled_at
     assert registry.get("teststore").access_token == ""
+    for key in registry.keys.of_store("teststore"):  # locks, markers, rate limiter state...
+        redis.set(key, "x", nx=True)
     assert registry.remove("teststore")
     assert registry.find("teststore") is None
     assert registry.by_feed_token(store.feed_token) is None
@@ -112,7 +116,7 @@ def test_store_codes_are_strict() -> None:
 
 def test_malformed_token_keys_say_how_to_fix() -> None:
     try:
-        make_fernet("not-a-key")
+        make_fernet(["not-a-key"])
     except TokenKeyError as exc:
         assert "Fernet.generate_key" in str(exc)
     else:
@@ -149,4 +153,4 @@ def test_no_secret_in_clear_after_a_real_install_and_build(svc, installed, redis
         installed.refresh_token,
     ):
         assert secret.encode() not in raw
-    assert svc.settings["JUMPSELLER_CLIENT_SECRET"].encode() not in raw
+    assert svc.config.JUMPSELLER_CLIENT_SECRET.encode() not in raw

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import asdict
 
 from rq import Worker, get_current_job
 
+from config import Config
 from feedapp.builds import queueing
 from feedapp.feed.publishing import FeedRefused
 from feedapp.jumpseller.tokens import StoreRevoked
@@ -16,16 +16,15 @@ from feedapp.services import Services
 log = logging.getLogger(__name__)
 
 #: Settings of the worker process, inherited by each forked work-horse.
-_settings: Mapping[str, object] | None = None
+_config: Config | None = None
 
 
 def _services() -> Services:
-    global _settings
-    if _settings is None:
-        from config import Config
-
-        _settings = Config().as_flask()
-    return Services(_settings)
+    """The work-horse's services: the worker's settings, or the environment's outside a worker."""
+    global _config
+    if _config is None:
+        _config = Config()
+    return Services(_config)
 
 
 def build_feed(store_code: str, force: bool = False) -> dict[str, object] | None:
@@ -52,16 +51,13 @@ def build_feed(store_code: str, force: bool = False) -> dict[str, object] | None
     return asdict(result) if result is not None else {"store": store_code, "deferred": True}
 
 
-def run_worker(settings: Mapping[str, object], *, burst: bool = False) -> None:
+def run_worker(config: Config, *, burst: bool = False) -> None:
     """Work the feeds queue with the app's settings (what `flask worker` runs)."""
-    global _settings
-    _settings = settings
+    global _config
+    _config = config
     logging.basicConfig(
-        level=str(settings.get("LOG_LEVEL", "INFO")),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        level=config.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    svc = Services(settings)
+    svc = Services(config)
     worker = Worker([queueing.queue(svc.redis)], connection=svc.redis)
-    worker.work(
-        with_scheduler=True, burst=burst, logging_level=str(settings.get("LOG_LEVEL", "INFO"))
-    )
+    worker.work(with_scheduler=True, burst=burst, logging_level=config.LOG_LEVEL)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from feedapp.builds import queueing
 from feedapp.builds.status import read_status
 from feedapp.services import Services
+
+if TYPE_CHECKING:
+    from config import Config
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,7 @@ def recover_stale(svc: Services, code: str, status: dict, now: float) -> bool:
     build = status.get("build") or {}
     if build.get("state") != "running" or queueing.is_running(svc, code):
         return False
-    if now - float(build.get("started_at") or now) < queueing.lock_ttl(svc):
+    if now - float(build.get("started_at") or now) < svc.config.BUILD_LOCK_TTL:
         return False
     build.update(
         state="failed",
@@ -73,15 +76,14 @@ def tick(svc: Services, now: float | None = None) -> dict[str, str]:
     return outcome
 
 
-def run_scheduler(settings: Mapping[str, object]) -> None:
+def run_scheduler(config: Config) -> None:
     """Run the tick every minute for ever (what `flask scheduler` runs; start exactly one)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     logging.basicConfig(
-        level=str(settings.get("LOG_LEVEL", "INFO")),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        level=config.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    svc = Services(settings)
+    svc = Services(config)
     scheduler = BlockingScheduler(timezone="UTC")
     scheduler.add_job(
         tick,

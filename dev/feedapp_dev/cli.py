@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 
+from feedapp.services import load_config
 from feedapp_dev.sandbox import SandboxConfig, serve
 
 
@@ -25,12 +25,12 @@ def sandbox_command(
     host: str, port: int, app_url: str | None, products: int, auto_approve: bool
 ) -> None:
     """Run the local Jumpseller stand-in (accounts, API, admin page)."""
-    cfg = current_app.config
+    cfg = load_config()  # a plugin command gets no app (nor its context): read the settings
     config = SandboxConfig(
-        client_id=cfg["JUMPSELLER_CLIENT_ID"] or "sandbox-client",
-        client_secret=cfg["JUMPSELLER_CLIENT_SECRET"] or "sandbox-secret",
-        app_url=app_url or f"{cfg['PUBLIC_URL']}/",
-        redirect_uris=[f"{cfg['PUBLIC_URL']}/callback"],
+        client_id=cfg.JUMPSELLER_CLIENT_ID or "sandbox-client",
+        client_secret=cfg.JUMPSELLER_CLIENT_SECRET or "sandbox-secret",
+        app_url=app_url or f"{cfg.PUBLIC_URL}/",
+        redirect_uris=[f"{cfg.PUBLIC_URL}/callback"],
         product_count=products,
         auto_approve=auto_approve,
     )

@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 
 from config import Config
+from feedapp.services import load_config
 
+#: The checkout: `make setup` installs this package editable from dev/, so it runs from there.
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -40,15 +42,15 @@ def demo_environment(config: Config, app_port: int, sandbox_port: int) -> dict[s
     sandbox = f"http://localhost:{sandbox_port}"
     return dict(
         SECRET_KEY=config.SECRET_KEY or os.urandom(24).hex(),
-        TOKEN_KEYS=config.TOKEN_KEYS or Fernet.generate_key().decode(),
+        TOKEN_KEYS=",".join(config.TOKEN_KEYS) or Fernet.generate_key().decode(),
         PUBLIC_URL=f"http://127.0.0.1:{app_port}",
         JUMPSELLER_CLIENT_ID="sandbox-client",
         JUMPSELLER_CLIENT_SECRET="sandbox-secret",  # noqa: S106 - the sandbox's own credential
         JUMPSELLER_AUTH_URL=sandbox,
         JUMPSELLER_API_URL=f"{sandbox}/v1",
-        FRAME_ANCESTORS=f"{sandbox} {config.FRAME_ANCESTORS}",
+        FRAME_ANCESTORS=" ".join([sandbox, *config.FRAME_ANCESTORS]),
         REDIS_URL=config.REDIS_URL or embedded_redis(),
-        FEEDS_DIR=config.FEEDS_DIR,
+        FEEDS_DIR=str(config.FEEDS_DIR),
         FLASK_APP="feedapp",
         PYTHONUNBUFFERED="1",
     )
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     if busy:
         print(f"Port(s) {busy} are in use; stop what runs there and try again.", file=sys.stderr)
         return 1
-    config = Config()
+    config = load_config()
     settings = demo_environment(config, app_port, sandbox_port)
     env_file = write_env_file(settings)
     env = {**os.environ, **settings}

@@ -14,6 +14,7 @@ from feedapp.builds.status import BuildStatus
 from feedapp.feed.diagnostics import BuildDiagnostics
 from feedapp.feed.mapping import CatalogContext, MappedProduct, Problem, StoreInfo, map_product
 from feedapp.feed.publishing import publish
+from feedapp.feed.uniqueness import GtinLedger
 from feedapp.feed.xmlfeed import Channel, FeedWriter
 from feedapp.jumpseller import hooks
 from feedapp.jumpseller.client import make_client
@@ -68,6 +69,7 @@ def build_feed(
         registry.set_json(store_code, "categories", {"categories": categories})
         catalog = CatalogContext(categories)
         diagnostics = BuildDiagnostics()
+        gtins = GtinLedger()
 
         def on_page(done: int, total: int) -> None:
             update = {
@@ -85,6 +87,7 @@ def build_feed(
             products = client.products(info.language, on_page, count=count.result())
             for product in products:
                 mapped = map_safely(product, info, store, catalog)
+                gtins.settle(mapped)
                 for item in mapped.items:
                     writer.write(item)
                 diagnostics.add(mapped)

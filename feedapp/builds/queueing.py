@@ -35,17 +35,10 @@ def queue(redis: Redis) -> Queue:
     return Queue(QUEUE, connection=redis, default_timeout=JOB_TIMEOUT)
 
 
-def lock_ttl(svc: Services) -> int:
-    """Seconds a build lock outlives its heartbeats: a killed worker frees its store this fast."""
-    try:
-        return max(5, int(str(svc.settings.get("BUILD_LOCK_TTL") or 60)))
-    except ValueError:
-        return 60
-
-
-def _keys(svc: Services, code: str) -> tuple[str, str, str]:
-    prefix = svc.registry.prefix
-    return f"{prefix}lock:build:{code}", f"{prefix}queued:{code}", f"{prefix}dirty:{code}"
+def _markers(svc: Services, code: str) -> tuple[str, str, str]:
+    """The store's build lock, queued marker and dirty marker."""
+    keys = svc.keys
+    return keys.build_lock(code), keys.build_queued(code), keys.build_dirty(code)
 
 
 def request_build(
@@ -55,7 +48,7 @@ def request_build(
 
     A delayed build gathers the requests that follow it; an immediate request pulls it forward.
     """
-    lock_key, queued_key, dirty_key = _keys(svc, code)
+    lock_key, queued_key, dirty_key = _markers(svc, code)
     redis = svc.redis
     if redis.exists(lock_key):
         redis.set(dirty_key, "1", ex=QUEUED_TTL)
@@ -98,10 +91,10 @@ def _pull_forward(redis: Redis, job_id: bytes | None) -> None:
 @contextmanager
 def build_lock(svc: Services, code: str) -> Iterator[bool]:
     """Hold the store's build lock (kept alive by a heartbeat); yields False if it is taken."""
-    lock_key, queued_key, dirty_key = _keys(svc, code)
+    lock_key, queued_key, dirty_key = _markers(svc, code)
     redis = svc.redis
     token = uuid.uuid4().hex
-    ttl = lock_ttl(svc)
+    ttl = svc.config.BUILD_LOCK_TTL  # a killed worker's store is free again this fast
     if not redis.set(lock_key, token, nx=True, ex=ttl):
         redis.set(dirty_key, "1", ex=QUEUED_TTL)
         redis.delete(queued_key)
@@ -148,17 +141,17 @@ def _release(redis: Redis, key: str, token: str) -> None:
 
 def is_running(svc: Services, code: str) -> bool:
     """Whether some worker holds the store's build lock."""
-    return bool(svc.redis.exists(_keys(svc, code)[0]))
+    return bool(svc.redis.exists(svc.keys.build_lock(code)))
 
 
 def is_queued(svc: Services, code: str) -> bool:
     """Whether a build for the store waits in the queue."""
-    return bool(svc.redis.exists(_keys(svc, code)[1]))
+    return bool(svc.redis.exists(svc.keys.build_queued(code)))
 
 
 def job_meta(svc: Services, code: str) -> dict[str, object]:
     """The running or queued job of a store (id, status, enqueued time), if any."""
-    job_id = svc.redis.get(_keys(svc, code)[1])
+    job_id = svc.redis.get(svc.keys.build_queued(code))
     ids = [job_id.decode()] if job_id else []
     ids += [
         j

@@ -6,7 +6,6 @@ import json
 import sys
 
 import click
-from flask import current_app
 
 from feedapp.builds import queueing
 from feedapp.builds.status import explain, store_status
@@ -20,7 +19,7 @@ feeds_cli = OperatorGroup("feeds", help="Rebuild feeds, show their status and ma
 
 def feed_url(store_token: str) -> str:
     """The public feed URL Merchant Center fetches."""
-    return f"{current_app.config['PUBLIC_URL']}/feeds/{store_token}.xml"
+    return f"{current_services().config.PUBLIC_URL}/feeds/{store_token}.xml"
 
 
 def _codes(registry: StoreRegistry, store: str | None, all_: bool) -> list[str]:

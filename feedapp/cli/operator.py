@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
 
@@ -32,7 +31,7 @@ class OperatorGroup(AppGroup):
 
 def redis_unreachable(exc: RedisError) -> None:
     """Stop with a line that names the Redis and what to do."""
-    url = current_app.config.get("REDIS_URL") or "(REDIS_URL is empty)"
+    url = current_services().config.REDIS_URL or "(REDIS_URL is empty)"
     fail(f"Redis at {url} does not answer ({exc}). Start it, or fix REDIS_URL.")
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 
 from feedapp import services
 from feedapp.cli.operator import require_redis
+from feedapp.web.context import current_services
 
 
 @click.command("worker")
@@ -15,9 +15,10 @@ def worker_command(burst: bool) -> None:
     """Run an RQ worker that builds feeds, with this app's settings."""
     from workers.jobs import run_worker
 
-    services.require_settings(current_app.config, "worker")
+    config = current_services().config
+    services.require_settings(config, "worker")
     require_redis()
-    run_worker(current_app.config, burst=burst)
+    run_worker(config, burst=burst)
 
 
 @click.command("scheduler")
@@ -25,6 +26,7 @@ def scheduler_command() -> None:
     """Run the scheduler that enqueues due rebuilds (run exactly one)."""
     from workers.scheduler import run_scheduler
 
-    services.require_settings(current_app.config, "scheduler")
+    config = current_services().config
+    services.require_settings(config, "scheduler")
     require_redis()
-    run_scheduler(current_app.config)
+    run_scheduler(config)

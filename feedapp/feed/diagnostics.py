@@ -30,6 +30,7 @@ class MappedProduct(Protocol):
 
     items: Sequence[object]
     problems: Sequence[Problem]
+    offers: int
 
 
 def _text(value: Any, limit: int | None = None) -> str | None:
@@ -77,7 +78,8 @@ class BuildDiagnostics:
             self._record(problem)
             if problem.severity == "error":
                 left_out.add((_text(problem.variant_id), _text(problem.item_id)))
-        self.items_left_out += len(left_out)
+        # A product-level error (disabled, no name...) leaves out every variant it stands for.
+        self.items_left_out += max(len(left_out), mapped.offers - len(mapped.items))
 
     def _record(self, problem: Problem) -> None:
         stats = self._codes.get(problem.code)

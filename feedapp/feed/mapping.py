@@ -27,6 +27,7 @@ from feedapp.feed.textclean import (
     image_urls,
     is_placeholder_brand,
     page_url,
+    plain_text,
     render_title,
     site_root,
 )
@@ -68,6 +69,10 @@ class MappedProduct:
 
     items: list[Item] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    product_id: str = ""
+    product_name: str = ""
+    #: The offers the product stands for (its variants, or itself): each is written or left out.
+    offers: int = 1
 
 
 def map_product(
@@ -85,11 +90,14 @@ class _ProductMapping:
     ) -> None:
         self.data, self.store, self.options, self.catalog = data, store, options, catalog
         self.pid = clean_id(data.get("id")) or ""
-        self.name = clean_text(data.get("name"))
+        self.name, self.name_marked = plain_text(data.get("name"))
         self.problems: list[Problem] = []
         self.found: list[tuple[str, str]] = []  # the current item's (code, detail)
         self.item_ids: set[str] = set()  # case-folded, as Google compares them
         self.attributes: list[tuple[tuple[str | None, ...], str]] = []  # per item: key, label
+        self.titles: list[tuple[str, str]] = []  # per item: its title and its options' text
+        self.variants = [v for v in _as_list(data.get("variants")) if isinstance(v, Mapping)]
+        self.offers = len(self.variants) or 1
 
     def report(
         self, code: str, detail: object = "", variant_id: str | None = None, item_id: str = ""
@@ -104,8 +112,9 @@ class _ProductMapping:
         if not self.pid:
             self.report("id_invalid", self.data.get("id"))
         elif self._prepare():
-            return MappedProduct(self._items(), self.problems)
-        return MappedProduct([], self.problems)
+            items = self._items()
+            return MappedProduct(items, self.problems, self.pid, self.name, self.offers)
+        return MappedProduct([], self.problems, self.pid, self.name, self.offers)
 
     def _prepare(self) -> bool:
         """Work out what every item shares; False (with the reasons recorded) to drop them all."""
@@ -120,6 +129,8 @@ class _ProductMapping:
         self.currency = clean_text(self.store.currency).upper()
         if not self.name:
             self.report("title_missing")
+        elif self.name_marked:
+            self.report("name_markup", data.get("name"))
         if not is_currency_code(self.currency):
             self.report("currency_invalid", self.store.currency)
         self.link = self._link()
@@ -147,7 +158,7 @@ class _ProductMapping:
         return True
 
     def _items(self) -> list[Item]:
-        variants = [v for v in _as_list(self.data.get("variants")) if isinstance(v, Mapping)]
+        variants = self.variants
         items = [item for item in map(self._item, variants or [None]) if item is not None]
         groups: dict[tuple[str | None, ...], list[str]] = {}
         for key, label in self.attributes:
@@ -155,7 +166,26 @@ class _ProductMapping:
         clashing = [label for group in groups.values() if len(group) > 1 for label in group]
         if variants and clashing:
             self.report("variants_indistinct", ", ".join(dict.fromkeys(clashing)))
+            return [
+                self._standalone(item, *titles)
+                for item, titles in zip(items, self.titles, strict=True)
+            ]
         return items
+
+    def _standalone(self, item: Item, title: str, options_text: str) -> Item:
+        """A variant Google could not tell from its siblings, sent as a product of its own.
+
+        Merchant Center refuses a group whose members agree on color, size, material, pattern,
+        age group and gender; apart from the group, each title names the variant's options.
+        """
+        if options_text and options_text.casefold() not in title.casefold():
+            title = render_title("{name} - {options}", self.name, options_text, "", 150)[0]
+        fields = [
+            (name, title if name == "title" else value)
+            for name, value in item.fields
+            if name != "item_group_id"
+        ]
+        return Item(id=item.id, fields=fields)
 
     def _item(self, variant: Variant) -> Item | None:
         """The item for one variant (or the product itself), or None with the reasons recorded."""
@@ -190,6 +220,7 @@ class _ProductMapping:
         if errors:
             return None
         self.attributes.append((tuple(attrs.get(kind) for kind in KINDS), options_text or title))
+        self.titles.append((title, options_text))
         category = str(self.category_id) if self.category_id is not None else None
         weight = format_weight(self._own(variant, "weight"), self.store.weight_unit)
         fields = [("id", item_id), ("title", title), ("description", self.description or title)]
@@ -263,7 +294,7 @@ class _ProductMapping:
 
     def _brand(self) -> str | None:
         for raw in (self.data.get("brand"), self.options.default_brand):
-            brand = clean_text(raw)
+            brand = plain_text(raw)[0]
             if brand and is_placeholder_brand(brand):
                 self.report("brand_placeholder", brand)
             elif brand:
@@ -288,11 +319,11 @@ class _ProductMapping:
         found: dict[str, list[str]] = {}
         values: list[str] = []
         for option in _as_list(variant.get("options")) if variant is not None else []:
-            value = clean_text(option.get("value")) if isinstance(option, Mapping) else ""
+            value = plain_text(option.get("value"))[0] if isinstance(option, Mapping) else ""
             if not value:
                 continue
             values.append(value)
-            option_name = clean_text(option.get("name"))
+            option_name = plain_text(option.get("name"))[0]
             kind = self.options.option_kind(option_name) if option_name else None
             if kind is None and clean_text(option.get("option_type")).casefold() == "color":
                 kind = "color"

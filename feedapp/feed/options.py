@@ -3,45 +3,81 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 
 from feedapp.feed.textclean import is_placeholder_brand
+from feedapp.messages import N_
 
 CONDITIONS = ("new", "refurbished", "used")
 GENDERS = ("", "male", "female", "unisex")
 AGE_GROUPS = ("", "newborn", "infant", "toddler", "kids", "adult")
 FREQUENCIES = (1, 2, 3, 6, 12, 24)
 
-#: Option names that mean each Google attribute, in English, Spanish and Portuguese.
+#: Option names that mean each Google attribute, in English, Spanish and Portuguese. Names for
+#: which Google has no attribute ("Estilo", "Modelo", "Sabor", "Formato") are left out on purpose:
+#: a product whose variants differ only by them is sent as separate products (see mapping).
 DEFAULT_OPTION_NAMES: dict[str, list[str]] = {
-    "color": ["color", "colour", "colores", "cor", "cores"],
+    "color": ["color", "colour", "colores", "colors", "cor", "cores", "tono", "tonos"],
     "size": [
         "size",
         "talla",
         "tallas",
+        "talle",
+        "talles",
         "tamaño",
         "tamano",
         "tamanho",
         "medida",
+        "medidas",
         "numero",
         "número",
+        "numeración",
+        "numeracion",
+        "numeração",
+        "numeracao",
+        "capacidad",
+        "capacidade",
+        "capacity",
+        "volumen",
+        "volume",
     ],
-    "material": ["material", "materiales", "materia", "tela", "tecido"],
+    "material": [
+        "material",
+        "materiales",
+        "materia",
+        "tela",
+        "tecido",
+        "composición",
+        "composicion",
+        "composição",
+        "composicao",
+    ],
     "pattern": [
         "pattern",
         "estampado",
+        "estampados",
         "patron",
         "patrón",
         "diseño",
+        "diseno",
         "padrão",
         "padrao",
         "estampa",
+        "print",
     ],
 }
 
 TITLE_PLACEHOLDERS = ("{name}", "{options}", "{brand}")
 _UTM_RE = re.compile(r"^[A-Za-z0-9._~-]{0,100}$")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """Why a field was rejected: an English message id and its values, translated by the page."""
+
+    msgid: str
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 def _names(kind: str) -> list[str]:
@@ -96,18 +132,18 @@ def validate_options(
     *,
     known_category: Callable[[str], bool] | None = None,
     languages: list[str] | None = None,
-) -> tuple[FeedOptions, dict[str, str]]:
-    """Turn submitted values into options, with an error message per rejected field.
+) -> tuple[FeedOptions, dict[str, FieldError]]:
+    """Turn submitted values into options, with an error (a message id) per rejected field.
 
     ``known_category(id) -> bool`` checks Google taxonomy ids; ``languages`` are the store's.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, FieldError] = {}
     opts = FeedOptions()
 
     def text(name: str, limit: int) -> str:
         value = str(form.get(name, "") or "").strip()
         if len(value) > limit:
-            errors[name] = f"At most {limit} characters."
+            errors[name] = FieldError(N_("At most %(limit)d characters."), {"limit": limit})
         return value[:limit]
 
     def flag(name: str) -> bool:
@@ -118,7 +154,7 @@ def validate_options(
         items = raw if isinstance(raw, list) else str(raw).split(",")
         cleaned = [str(i).strip() for i in items if str(i).strip()]
         if any(len(i) > 50 for i in cleaned):
-            errors[name] = "Each option name must be at most 50 characters."
+            errors[name] = FieldError(N_("Each option name must be at most 50 characters."))
         return cleaned[:30]
 
     opts.include_out_of_stock = flag("include_out_of_stock")
@@ -126,48 +162,51 @@ def validate_options(
     opts.sku_is_mpn = flag("sku_is_mpn")
     opts.default_brand = text("default_brand", 70)
     if opts.default_brand and is_placeholder_brand(opts.default_brand):
-        errors["default_brand"] = "Google refuses placeholder brands; leave it empty instead."
+        errors["default_brand"] = FieldError(
+            N_("Google refuses placeholder brands; leave it empty instead.")
+        )
     opts.condition = str(form.get("condition", "new"))
     if opts.condition not in CONDITIONS:
-        errors["condition"] = "Choose new, refurbished or used."
+        errors["condition"] = FieldError(N_("Choose new, refurbished or used."))
     opts.gender = str(form.get("gender", "") or "")
     if opts.gender not in GENDERS:
-        errors["gender"] = "Choose male, female, unisex or none."
+        errors["gender"] = FieldError(N_("Choose male, female, unisex or none."))
     opts.age_group = str(form.get("age_group", "") or "")
     if opts.age_group not in AGE_GROUPS:
-        errors["age_group"] = "Choose an age group from the list, or none."
+        errors["age_group"] = FieldError(N_("Choose an age group from the list, or none."))
     for kind in ("color", "size", "material", "pattern"):
         opts.__setattr__(f"{kind}_options", name_list(f"{kind}_options"))
     opts.title_pattern = text("title_pattern", 200) or "{name} - {options}"
     if "{name}" not in opts.title_pattern:
-        errors["title_pattern"] = "The title pattern must contain {name}."
+        errors["title_pattern"] = FieldError(N_("The title pattern must contain {name}."))
     for part in re.findall(r"\{[^}]*\}", opts.title_pattern):
         if part not in TITLE_PLACEHOLDERS:
-            errors["title_pattern"] = (
-                f"Unknown placeholder {part}; use {', '.join(TITLE_PLACEHOLDERS)}."
+            errors["title_pattern"] = FieldError(
+                N_("Unknown placeholder %(placeholder)s; use %(allowed)s."),
+                {"placeholder": part, "allowed": ", ".join(TITLE_PLACEHOLDERS)},
             )
     opts.language = str(form.get("language", "") or "")
     if opts.language and languages is not None and opts.language not in languages:
-        errors["language"] = "Choose one of the store's languages."
+        errors["language"] = FieldError(N_("Choose one of the store's languages."))
     for name in ("utm_source", "utm_medium", "utm_campaign"):
         value = text(name, 100)
         if not _UTM_RE.match(value):
-            errors[name] = "Use letters, digits, '.', '_', '~' or '-' only."
+            errors[name] = FieldError(N_("Use letters, digits, '.', '_', '~' or '-' only."))
         setattr(opts, name, value)
     try:
         opts.frequency_hours = int(str(form.get("frequency_hours", 24)))
     except ValueError:
         opts.frequency_hours = 24
-        errors["frequency_hours"] = "Choose how often to rebuild."
+        errors["frequency_hours"] = FieldError(N_("Choose how often to rebuild."))
     if opts.frequency_hours not in FREQUENCIES:
-        errors["frequency_hours"] = "Choose between every hour and once a day."
+        errors["frequency_hours"] = FieldError(N_("Choose between every hour and once a day."))
     opts.default_google_category = str(form.get("default_google_category", "") or "").strip()
     if (
         opts.default_google_category
         and known_category
         and not known_category(opts.default_google_category)
     ):
-        errors["default_google_category"] = "Pick a category from Google's list."
+        errors["default_google_category"] = FieldError(N_("Pick a category from Google's list."))
     raw_map = form.get("category_map") or {}
     if isinstance(raw_map, dict):
         for cat_id, google_id in raw_map.items():
@@ -175,6 +214,8 @@ def validate_options(
             if not google_id:
                 continue
             if known_category and not known_category(google_id):
-                errors[f"category_map.{cat_id}"] = "Pick a category from Google's list."
+                errors[f"category_map.{cat_id}"] = FieldError(
+                    N_("Pick a category from Google's list.")
+                )
             opts.category_map[str(cat_id)] = google_id
     return opts, errors

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from feedapp.feed.options import FeedOptions
-from feedapp.feed.textclean import clean_id, clean_text, cut_at_word
+from feedapp.feed.textclean import clean_id, clean_text, cut_at_word, plain_text
 
 TAXONOMY_FILE = Path(__file__).resolve().parent / "data" / "taxonomy-with-ids.en-US.txt"
 APPAREL = 166
 SIZED = (1604, 187)  # Clothing, Shoes: Google also wants a size below these.
-
-_LINE = re.compile(r"^\s*(\d{1,9})\s*-\s*(.+?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -23,6 +20,18 @@ class _Taxonomy:
     paths: dict[int, str]
     ids: dict[str, int]
     folded: tuple[tuple[int, str, str], ...]
+
+
+def _id_line(text: str) -> tuple[int, str] | None:
+    """An "187 - Apparel > Shoes" line as (187, "Apparel > Shoes"), in one pass over any input.
+
+    A merchant's form reaches this: no backtracking pattern may run on it.
+    """
+    head, dash, path = text.partition("-")
+    head, path = head.strip(), path.strip()
+    if dash and path and head.isascii() and head.isdigit() and len(head) <= 9:
+        return int(head), path
+    return None
 
 
 def _fold_path(path: str) -> str:
@@ -33,9 +42,9 @@ def _fold_path(path: str) -> str:
 def _taxonomy() -> _Taxonomy:
     paths: dict[int, str] = {}
     for line in TAXONOMY_FILE.read_text(encoding="utf-8").splitlines():
-        match = _LINE.match(line)
-        if match:
-            paths[int(match.group(1))] = match.group(2)
+        entry = _id_line(line)
+        if entry:
+            paths[entry[0]] = entry[1]
     ids = {_fold_path(path): cid for cid, path in paths.items()}
     folded = tuple((cid, path, path.casefold()) for cid, path in paths.items())
     return _Taxonomy(paths=paths, ids=ids, folded=folded)
@@ -54,9 +63,9 @@ def lookup(value: object) -> tuple[int, str] | None:
         return None
     if text.isascii() and text.isdigit() and len(text) <= 9:
         return lookup(int(text))
-    match = _LINE.match(text)
-    if match:
-        found = lookup(int(match.group(1)))
+    entry = _id_line(text)
+    if entry:
+        found = lookup(entry[0])
         if found:
             return found
     cid = tax.ids.get(_fold_path(text))
@@ -109,7 +118,7 @@ class CatalogContext:
             category = inner if isinstance(inner, Mapping) else raw
             key = clean_id(category.get("id")) if isinstance(category, Mapping) else None
             if key is not None:
-                name, parent = clean_text(category.get("name")), category.get("parent_id")
+                name, parent = plain_text(category.get("name"))[0], category.get("parent_id")
                 self._tree[key] = (name, clean_id(parent))
 
     def path(self, category_id: object) -> tuple[str, ...]:
@@ -131,7 +140,7 @@ class CatalogContext:
         if not categories:
             return ""
         first = categories[0]
-        names = self.path(first.get("id")) or (clean_text(first.get("name")),)
+        names = self.path(first.get("id")) or (plain_text(first.get("name"))[0],)
         return cut_at_word(" > ".join(n for n in names if n), limit)
 
     def google_category(

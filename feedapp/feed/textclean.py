@@ -29,6 +29,10 @@ _BLOCK_TAGS = tuple(
     "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
     "header hr li main nav ol p pre section table td th tr ul".split()
 )
+#: Something that opens or closes a tag, so text like "Talla <40" is not parsed as markup.
+_TAG_START = re.compile(r"<[A-Za-z/!?]")
+#: Imports from spreadsheets and other platforms encode text twice or thrice ("&amp;amp;").
+_ENTITY_ROUNDS = 3
 #: Longest HTML we parse; a description's text is cut to 5000 characters anyway.
 _MAX_HTML = 500_000
 #: huge_tree lifts libxml2's nesting limit (256) that would silently drop deeper text; the input
@@ -48,9 +52,8 @@ _CLEAN_URL = re.compile(
 )
 MAX_URL = 2000
 
-_SEPARATORS = r"[\s\-–—|:,;/·]*"
-_LEADING_SLOT = re.compile(r"^(?:\s*\x00" + _SEPARATORS + ")+")
-_SLOT = re.compile(_SEPARATORS + "\x00")
+#: What joins a placeholder to its neighbours; an empty placeholder takes it away with it.
+_SEPARATORS = " \t\n\r\f\v-–—|:,;/·"
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
 _PLACEHOLDER = re.compile(r"\{(name|options|brand)\}")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -93,15 +96,31 @@ def clean_id(value: object, limit: int = 24) -> str | None:
 
 
 def html_to_text(value: object) -> str:
-    """Description HTML as plain text: entities decoded once, tags and script/style content gone."""
+    """Description HTML as plain text: tags, script/style content and every entity layer gone."""
+    return plain_text(value)[0]
+
+
+def plain_text(value: object) -> tuple[str, bool]:
+    """Any merchant text as one plain line, and whether it carried markup or entities.
+
+    Names, brands, option values and category names go through here as descriptions do, so no
+    tag or entity reaches a title; the already-clean common case costs one scan.
+    """
     if not isinstance(value, str):
-        return clean_text(value)
+        return clean_text(value), False
+    if "<" not in value and "&" not in value:
+        return clean_text(value), False
     text = _XML_UNSAFE.sub("", value[:_MAX_HTML])
-    if "<" in text:
-        text = _markup_text(text)
-    elif "&" in text:
-        text = html.unescape(text)
-    return _SPACES.sub(" ", _XML_UNSAFE.sub("", text)).strip()
+    marked = False
+    for _ in range(_ENTITY_ROUNDS):  # each round takes off one layer of markup or of entities
+        if _TAG_START.search(text):
+            text = _markup_text(text)  # libxml2 decodes one layer of entities on the way
+        elif "&" in text and (decoded := html.unescape(text)) != text:
+            text = decoded
+        else:
+            break
+        marked = True
+    return _SPACES.sub(" ", _XML_UNSAFE.sub("", text)).strip(), marked
 
 
 def _markup_text(markup: str) -> str:
@@ -244,9 +263,35 @@ def render_title(pattern: str, name: str, options: str, brand: str, limit: int) 
 def _render(pattern: str, name: str, options: str, brand: str) -> str:
     """Fill the placeholders; an empty one vanishes together with its separator."""
     values = {"name": name, "options": options, "brand": brand}
-    rendered = _PLACEHOLDER.sub(lambda m: values[m.group(1)] or "\x00", strip_unsafe(pattern))
-    rendered = _SLOT.sub("", _LEADING_SLOT.sub("", rendered))
+    plain = plain_text(pattern)[0]  # markup typed into the pattern never reaches a title
+    rendered = _PLACEHOLDER.sub(lambda m: values[m.group(1)] or "\x00", plain)
+    rendered = _drop_empty_slots(rendered) if "\x00" in rendered else rendered
     return _SPACES.sub(" ", _EMPTY_BRACKETS.sub("", rendered)).strip()
+
+
+def _drop_empty_slots(text: str) -> str:
+    """Remove each empty slot (NUL) with the separators before it, or after it at the start.
+
+    One pass over the pieces: a pattern-based version of this backtracks quadratically on a long
+    run of separators, and product names are the merchant's to make long.
+    """
+    pieces: list[str] = []
+    leading = True
+    for index, piece in enumerate(text.split("\x00")):
+        if index and leading:
+            piece = piece.lstrip(_SEPARATORS)
+        elif index:
+            while pieces and not pieces[-1].rstrip(_SEPARATORS):
+                pieces.pop()
+            if pieces:
+                pieces[-1] = pieces[-1].rstrip(_SEPARATORS)
+        if leading and index == 0:
+            leading = not piece.strip()
+            piece = "" if leading else piece
+        elif leading:
+            leading = not piece
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 def is_placeholder_brand(brand: str) -> bool:

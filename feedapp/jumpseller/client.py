@@ -79,20 +79,25 @@ class JumpsellerClient:
         failures = refused = 0
         stale: str | None = None
         while True:
-            self.limiter.acquire()  # first: a token fetched before a long wait could expire
-            token = self.tokens.access_token(self.code, stale=stale)
-            self.requests += 1
-            try:
-                reply = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=body,
-                    timeout=TIMEOUT,
-                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                failures = self._retry(failures, path, f"no answer ({type(exc).__name__})")
+            failure = ""
+            # The slot is held from before sending until the answer is read or the request failed:
+            # Jumpseller counts the request when it arrives, at some moment in between.
+            with self.limiter.slot():  # first: a token fetched before a long wait could expire
+                token = self.tokens.access_token(self.code, stale=stale)
+                self.requests += 1
+                try:
+                    reply = self.session.request(
+                        method,
+                        url,
+                        params=params,
+                        json=body,
+                        timeout=TIMEOUT,
+                        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                    )
+                except (requests.ConnectionError, requests.Timeout) as exc:
+                    failure = f"no answer ({type(exc).__name__})"
+            if failure:
+                failures = self._retry(failures, path, failure)
                 continue
             self.limiter.observe(reply.headers)
             if reply.status_code == 429:
@@ -257,7 +262,6 @@ def _seconds_until(stamp: str) -> float:
 
 def make_client(svc: Services, store_code: str) -> JumpsellerClient:
     """A client for one store, sharing the store's rate limit and token lock with every process."""
-    prefix = svc.registry.prefix
-    tokens = TokenKeeper(svc.registry, OAuthClient.from_settings(svc.settings))
-    limiter = RateLimiter(svc.redis, store_code, prefix=prefix)
-    return JumpsellerClient(str(svc.settings["JUMPSELLER_API_URL"]), store_code, tokens, limiter)
+    tokens = TokenKeeper(svc.registry, OAuthClient.from_config(svc.config))
+    limiter = RateLimiter(svc.redis, store_code, prefix=svc.keys.prefix)
+    return JumpsellerClient(svc.config.JUMPSELLER_API_URL, store_code, tokens, limiter)

@@ -58,7 +58,7 @@ def _hooks(client: JumpsellerClient) -> list[dict]:
 
 def ensure_hooks(svc: Services, store: Store, client: JumpsellerClient) -> None:
     """Re-create hooks the merchant deleted, once per build; never fails the build."""
-    public_url = str(svc.settings.get("PUBLIC_URL") or "").rstrip("/")
+    public_url = svc.config.PUBLIC_URL
     if not public_url or not HOOK_SCOPES <= set(store.scopes.split()):
         return
     try:

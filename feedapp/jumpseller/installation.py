@@ -53,13 +53,11 @@ def apply_store_info(store: Store, data: dict) -> None:
 
 def complete_install(svc: Services, token: dict) -> Store:
     """Create or revive the store record from a token reply; keeps an old store's feed URL."""
-    info, headers = fetch_store_info(
-        str(svc.settings["JUMPSELLER_API_URL"]), str(token["access_token"])
-    )
+    info, headers = fetch_store_info(svc.config.JUMPSELLER_API_URL, str(token["access_token"]))
     code = str(info.get("code") or "").strip().lower()
     if not valid_store_code(code):
         raise InstallError("Jumpseller returned no valid store code; nothing was saved.")
-    limiter = RateLimiter(svc.redis, code, prefix=svc.registry.prefix)
+    limiter = RateLimiter(svc.redis, code, prefix=svc.keys.prefix)
     limiter.record()  # the first build starts at once: it must know this request was spent
     limiter.observe(headers)
     store = svc.registry.find(code) or Store(code=code)
@@ -82,7 +80,7 @@ def complete_install(svc: Services, token: dict) -> Store:
 
 def connect_sandbox(svc: Services) -> Store:
     """Install against a sandbox in auto-approve mode, through the real authorize/exchange path."""
-    oauth = OAuthClient.from_settings(svc.settings)
+    oauth = OAuthClient.from_config(svc.config)
     reply = requests.get(oauth.authorize_url("cli-connect"), allow_redirects=False, timeout=10)
     location = reply.headers.get("Location", "")
     if reply.status_code not in (302, 303) or "code=" not in location:

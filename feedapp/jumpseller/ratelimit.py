@@ -3,36 +3,55 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from redis import Redis
 
-# Sliding-log limiter over two windows. KEYS[1] = log (sorted set of reservation times, ms),
-# KEYS[2] = a pause key whose TTL is the pause. ARGV: per_second, per_minute, second_window_ms,
-# minute_window_ms, unique member. Returns 0 when a slot was reserved, else the ms to wait.
+from feedapp.keyspace import Keyspace
+
+# Jumpseller counts a request when it arrives, at some moment between our sending it and our
+# reading the answer (later than sent when the CPU or the network is busy). So a request counts
+# here from its sending until a window after its completion: then no window at Jumpseller can
+# hold more requests than the limit, however late they arrive. The log is a sorted set of slots
+# scored by completion time (ms); a slot in flight is scored sent + slot_ttl, the latest moment
+# its request is assumed to arrive, so it counts until it completes, or past that if its process
+# died. KEYS[1] = log, KEYS[2] = a pause key whose TTL is the pause.
+# ARGV: per_second, per_minute, second_window_ms, minute_window_ms, slot id, slot_ttl_ms.
+# Returns 0 when the slot was reserved, else the ms to wait.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local pause = redis.call('PTTL', KEYS[2])
 if pause > 0 then return pause end
-local per_s, per_m = tonumber(ARGV[1]), tonumber(ARGV[2])
-local win_s, win_m = tonumber(ARGV[3]), tonumber(ARGV[4])
+local win_m, ttl = tonumber(ARGV[4]), tonumber(ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win_m)
-local in_minute = redis.call('ZCARD', KEYS[1])
-if in_minute >= per_m then
-  local oldest = redis.call('ZRANGE', KEYS[1], in_minute - per_m, in_minute - per_m, 'WITHSCORES')
-  return math.max(1, tonumber(oldest[2]) + win_m - now)
+local function wait(limit, win)
+  local counted = redis.call('ZCOUNT', KEYS[1], now - win, '+inf')
+  if counted < limit then return 0 end
+  local first = redis.call('ZRANGEBYSCORE', KEYS[1], now - win, '+inf', 'WITHSCORES',
+                           'LIMIT', counted - limit, 1)
+  -- a slot still in flight counts for at least a whole window more, however soon it completes
+  return math.max(1, math.min(tonumber(first[2]), now) + win - now)
 end
-local in_second = redis.call('ZCOUNT', KEYS[1], now - win_s, '+inf')
-if in_second >= per_s then
-  local recent = redis.call('ZRANGEBYSCORE', KEYS[1], now - win_s, '+inf', 'WITHSCORES',
-                            'LIMIT', in_second - per_s, 1)
-  return math.max(1, tonumber(recent[2]) + win_s - now)
-end
-redis.call('ZADD', KEYS[1], now, ARGV[5])
-redis.call('PEXPIRE', KEYS[1], win_m + 1000)
+local ms = wait(tonumber(ARGV[2]), win_m)
+if ms == 0 then ms = wait(tonumber(ARGV[1]), tonumber(ARGV[3])) end
+if ms > 0 then return ms end
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ttl + win_m + 1000)
 return 0
+"""
+
+# A request completed (answered, failed or timed out): its slot now counts until a window after
+# this moment (rounded up). KEYS[1] = log. ARGV: slot id, the log's TTL in ms.
+_COMPLETE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.ceil(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return now
 """
 
 
@@ -51,9 +70,13 @@ class RateLimitTimeout(RuntimeError):
 class RateLimiter:
     """Reserves request slots for a store; every process building that store shares the log."""
 
-    #: Safety margins on each window, so arrival jitter at Jumpseller never makes a window overfull.
-    SECOND_MARGIN_MS = 120
-    MINUTE_MARGIN_MS = 600
+    #: Margin on each window for the stamps' millisecond rounding and either convention for a
+    #: window's edge. Late arrivals need none: a slot counts until its request has completed.
+    MARGIN_MS = 20
+    #: Seconds after which a slot whose request never completed (its process died) counts as
+    #: completed: beyond any request's arrival (a token refresh may wait 45 s for another
+    #: process's, then the connection up to 5 s).
+    SLOT_TTL = 120.0
 
     def __init__(
         self,
@@ -61,15 +84,18 @@ class RateLimiter:
         store_code: str,
         prefix: str = "feedapp:",
         sleep: Callable[[float], None] = time.sleep,
+        slot_ttl: float = SLOT_TTL,
     ) -> None:
         self.redis = redis
         self.code = store_code
-        self.log_key = f"{prefix}ratelog:{store_code}"
-        self.pause_key = f"{prefix}ratepause:{store_code}"
-        self.limits_key = f"{prefix}ratelimits:{store_code}"
-        self._script = redis.register_script(_ACQUIRE)
+        keys = Keyspace(prefix)
+        self.log_key = keys.rate_log(store_code)
+        self.pause_key = keys.rate_pause(store_code)
+        self.limits_key = keys.rate_limits(store_code)
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._complete = redis.register_script(_COMPLETE)
         self._sleep = sleep
-        self._counter = 0
+        self._slot_ttl_ms = int(slot_ttl * 1000)
 
     def limits(self) -> Limits:
         """The store's limits as last announced by Jumpseller, else the documented ones."""
@@ -78,27 +104,36 @@ class RateLimiter:
             return Limits()
         return Limits(int(raw.get(b"per_second", 20)), int(raw.get(b"per_minute", 800)))
 
-    def acquire(self, max_wait: float = 600.0) -> float:
-        """Block until a request may be sent; returns the seconds waited."""
+    @contextmanager
+    def slot(self, max_wait: float = 600.0) -> Iterator[None]:
+        """Hold a slot around one request, from before it is sent until it ends in any way."""
+        slot = self.acquire(max_wait)
+        try:
+            yield
+        finally:
+            self.complete(slot)
+
+    def acquire(self, max_wait: float = 600.0) -> str:
+        """Block until a request may be sent; the slot to complete() once the request ends."""
         limits = self.limits()
+        slot = uuid.uuid4().hex
         waited = 0.0
         while True:
-            self._counter += 1
-            member = f"{time.time_ns()}-{id(self)}-{self._counter}"
             wait_ms = int(
-                self._script(
+                self._acquire(
                     keys=[self.log_key, self.pause_key],
                     args=[
                         limits.per_second,
                         limits.per_minute,
-                        1000 + self.SECOND_MARGIN_MS,
-                        60_000 + self.MINUTE_MARGIN_MS,
-                        member,
+                        1000 + self.MARGIN_MS,
+                        60_000 + self.MARGIN_MS,
+                        slot,
+                        self._slot_ttl_ms,
                     ],
                 )
             )
             if wait_ms == 0:
-                return waited
+                return slot
             if waited + wait_ms / 1000 > max_wait:
                 raise RateLimitTimeout(
                     f"Store '{self.code}': no request slot within {max_wait:.0f}s; "
@@ -107,12 +142,14 @@ class RateLimiter:
             self._sleep(wait_ms / 1000)
             waited += wait_ms / 1000
 
+    def complete(self, slot: str) -> None:
+        """The slot's request ended (answered, failed or timed out): it counts a window more."""
+        log_ttl_ms = self._slot_ttl_ms + 60_000 + self.MARGIN_MS + 1000
+        self._complete(keys=[self.log_key], args=[slot, log_ttl_ms])
+
     def record(self) -> None:
-        """Count a request sent outside acquire() (the install's first call) against the quota."""
-        seconds, micros = self.redis.time()
-        now_ms = int(seconds) * 1000 + int(micros) // 1000
-        self.redis.zadd(self.log_key, {f"{now_ms}-record-{id(self)}": now_ms})
-        self.redis.pexpire(self.log_key, 60_000 + self.MINUTE_MARGIN_MS + 1000)
+        """Count a request made outside slot() (the install's first call) against the quota."""
+        self.complete(f"record-{uuid.uuid4().hex}")
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn the store's real limits, and pause when someone else is spending its quota."""
@@ -132,7 +169,7 @@ class RateLimiter:
             self.pause(1.0)
 
     def _ours(self, seconds: float) -> int:
-        """How many requests this store's builds sent in the last few seconds."""
+        """How many of this store's requests are in flight or ended in the last few seconds."""
         now_ms = time.time() * 1000
         return int(self.redis.zcount(self.log_key, now_ms - seconds * 1000, "+inf"))
 

@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from oauthlib.oauth2 import InvalidGrantError, OAuth2Error
@@ -15,6 +16,9 @@ from requests.exceptions import RequestException
 from requests_oauthlib import OAuth2Session
 
 from feedapp.stores import Store, StoreRegistry
+
+if TYPE_CHECKING:
+    from config import Config
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +44,18 @@ class OAuthClient:
     client_secret: str
     auth_url: str
     redirect_uri: str
-    scopes: str
+    scopes: tuple[str, ...]
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, object]) -> OAuthClient:
-        """Read the registration from the app settings."""
-        auth_url = str(settings["JUMPSELLER_AUTH_URL"])
-        _allow_loopback_http(auth_url)
+    def from_config(cls, config: Config) -> OAuthClient:
+        """The registration as the app's settings give it."""
+        _allow_loopback_http(config.JUMPSELLER_AUTH_URL)
         return cls(
-            client_id=str(settings["JUMPSELLER_CLIENT_ID"]),
-            client_secret=str(settings["JUMPSELLER_CLIENT_SECRET"]),
-            auth_url=auth_url,
-            redirect_uri=f"{settings['PUBLIC_URL']}/callback",
-            scopes=str(settings["JUMPSELLER_SCOPES"]),
+            client_id=config.JUMPSELLER_CLIENT_ID,
+            client_secret=config.JUMPSELLER_CLIENT_SECRET,
+            auth_url=config.JUMPSELLER_AUTH_URL,
+            redirect_uri=f"{config.PUBLIC_URL}/callback",
+            scopes=tuple(config.JUMPSELLER_SCOPES),
         )
 
     @property
@@ -63,7 +66,7 @@ class OAuthClient:
     def authorize_url(self, state: str) -> str:
         """Where to send the merchant to approve the app."""
         session = OAuth2Session(
-            self.client_id, redirect_uri=self.redirect_uri, scope=self.scopes.split(), state=state
+            self.client_id, redirect_uri=self.redirect_uri, scope=list(self.scopes), state=state
         )
         url, _ = session.authorization_url(f"{self.auth_url}/oauth/authorize")
         return url
@@ -130,7 +133,7 @@ class TokenKeeper:
             self._known[code] = store
             return store.access_token
         lock = self.redis.lock(
-            f"{self.registry.prefix}lock:refresh:{code}", timeout=60, blocking_timeout=45
+            self.registry.keys.refresh_lock(code), timeout=60, blocking_timeout=45
         )
         if not lock.acquire():
             raise TokenError(f"Store '{code}': another process held the token refresh too long.")

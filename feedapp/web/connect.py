@@ -8,7 +8,6 @@ a popup (or the top window); the callback hands a signed page token back to the 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
@@ -22,11 +21,12 @@ from werkzeug.exceptions import HTTPException
 from feedapp.builds import queueing
 from feedapp.jumpseller.installation import InstallError, complete_install
 from feedapp.jumpseller.tokens import OAuthClient, TokenError
+from feedapp.messages import N_
 from feedapp.web import i18n, security
 from feedapp.web.context import current_services
 from feedapp.web.page import render_page
 
-bp = Blueprint("install", __name__)
+bp = Blueprint("connect", __name__)
 log = logging.getLogger(__name__)
 
 #: How long an authorization may take, from /install to /callback.
@@ -34,6 +34,30 @@ STATE_TTL = 600
 #: A first-party cookie set by /install and checked at /callback: binds the state to the browser.
 BROWSER_COOKIE = "feedapp_oauth"
 _STATE_RE = re.compile(r"[A-Za-z0-9_-]{16,128}")
+
+#: Why an install did not finish, in the merchant's words (the popup's failure page).
+FAILED_STATE = N_(
+    "This connection link expired, was already used or was started in another browser. Nothing "
+    "was saved. Start again from the app in your Jumpseller admin."
+)
+FAILED_DENIED = N_(
+    "You did not approve the app in Jumpseller, so nothing was connected or saved. You can "
+    "connect whenever you like."
+)
+FAILED_REFUSED = N_(
+    "Jumpseller answered the connection with an error (%(error)s). Nothing was saved; try again."
+)
+FAILED_CODE = N_(
+    "Jumpseller did not accept this authorization (it may have been used already or expired). "
+    "Nothing was saved; connect again."
+)
+FAILED_DOWN = N_(
+    "Jumpseller could not be reached to finish the connection. Nothing was saved; try again in "
+    "a few minutes."
+)
+FAILED_INSTALL = N_(
+    "Jumpseller did not send your store's details. Nothing was saved; try again in a few minutes."
+)
 
 
 @bp.get("/")
@@ -43,10 +67,10 @@ def root() -> Response | str:
     store = current_services().registry.find(page.store_code) if page else None
     if page is None or store is None:
         expired = bool(request.args.get("t"))
-        return render_template("install/connect.html", expired=expired, store=None)
+        return render_template("connect/connect.html", expired=expired, store=None)
     security.remember(page)
     if not store.installed:
-        return render_template("install/connect.html", expired=False, store=store)
+        return render_template("connect/connect.html", expired=False, store=store)
     return render_page(page, store)
 
 
@@ -56,13 +80,14 @@ def install() -> Response:
     svc = current_services()
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     mode = "popup" if request.args.get("popup") == "1" else "top"
-    svc.redis.set(_pending_key(nonce), json.dumps({"state": state, "mode": mode}), ex=STATE_TTL)
-    response = redirect(OAuthClient.from_settings(svc.settings).authorize_url(state))
+    pending = json.dumps({"state": state, "mode": mode})
+    svc.redis.set(svc.keys.oauth_pending(nonce), pending, ex=STATE_TTL)
+    response = redirect(OAuthClient.from_config(svc.config).authorize_url(state))
     response.set_cookie(
         BROWSER_COOKIE,
         nonce,
         max_age=STATE_TTL,
-        path=url_for("install.callback"),
+        path=url_for("connect.callback"),
         secure=True,
         httponly=True,
         samesite="Lax",
@@ -75,33 +100,34 @@ def callback() -> Response:
     """Finish the install: check and spend the state, exchange the code, save, build, hand back."""
     pending = _take_pending()
     if pending is None:
-        return _failed("fail.state", 400)
+        return _failed(FAILED_STATE, 400)
     error = request.args.get("error", "")
+    if error == "access_denied":
+        return _failed(FAILED_DENIED, 400)
     if error:
-        key = "fail.denied" if error == "access_denied" else "fail.refused"
-        return _failed(key, 400, error=error[:60])
+        return _failed(FAILED_REFUSED, 400, error=error[:60])
     code = request.args.get("code", "")
     if not code or len(code) > 512:
-        return _failed("fail.refused", 400, error="no code")
+        return _failed(FAILED_REFUSED, 400, error="no code")
     svc = current_services()
     try:
-        token = OAuthClient.from_settings(svc.settings).exchange(code)
+        token = OAuthClient.from_config(svc.config).exchange(code)
     except TokenError as exc:
         log.warning("install: code exchange failed: %s", exc)
         down = isinstance(exc.__cause__, RequestException)
-        return _failed("fail.down" if down else "fail.code", 502 if down else 400)
+        return _failed(FAILED_DOWN if down else FAILED_CODE, 502 if down else 400)
     try:
         store = complete_install(svc, token)
     except InstallError as exc:
         log.warning("install: %s", exc)
-        return _failed("fail.install", 502)
+        return _failed(FAILED_INSTALL, 502)
     queueing.request_build(svc, store.code, reason="install")
     page = security.start_session(store.code)
-    target = url_for("install.root", t=page.page_token)
+    target = url_for("connect.root", t=page.page_token)
     if pending.get("mode") == "popup":
         response = Response(
             render_template(
-                "install/done.html",
+                "connect/done.html",
                 store=store,
                 page_token=page.page_token,
                 origin=request.host_url.rstrip("/"),
@@ -110,13 +136,8 @@ def callback() -> Response:
         )
     else:
         response = redirect(target, code=303)
-    response.delete_cookie(BROWSER_COOKIE, path=url_for("install.callback"))
+    response.delete_cookie(BROWSER_COOKIE, path=url_for("connect.callback"))
     return response
-
-
-def _pending_key(nonce: str) -> str:
-    digest = hashlib.sha256(nonce.encode()).hexdigest()
-    return f"{current_services().registry.prefix}oauth:pending:{digest}"
 
 
 def _take_pending() -> dict | None:
@@ -125,7 +146,8 @@ def _take_pending() -> dict | None:
     state = request.args.get("state", "")
     if not _STATE_RE.fullmatch(nonce) or not _STATE_RE.fullmatch(state):
         return None
-    raw = current_services().redis.getdel(_pending_key(nonce))
+    svc = current_services()
+    raw = svc.redis.getdel(svc.keys.oauth_pending(nonce))
     if not raw:
         return None
     pending = json.loads(raw)
@@ -134,12 +156,13 @@ def _take_pending() -> dict | None:
     return pending
 
 
-def _failed(key: str, status: int, **values: str) -> Response:
+def _failed(message: str, status: int, **values: str) -> Response:
     """A clear page in the merchant's language; the browser binding cookie is dropped."""
     response = Response(
-        render_template("install/failed.html", message=i18n.text(key, **values)), status=status
+        render_template("connect/failed.html", message=i18n.gettext(message, **values)),
+        status=status,
     )
-    response.delete_cookie(BROWSER_COOKIE, path=url_for("install.callback"))
+    response.delete_cookie(BROWSER_COOKIE, path=url_for("connect.callback"))
     return response
 
 
@@ -150,15 +173,14 @@ def http_error(exc: HTTPException) -> Response:
     The feed routes keep werkzeug's plain answers (e.g. 416 with its Content-Range).
     """
     response = exc.get_response()
-    if request.blueprint == "public":
+    if request.blueprint == "serving":
         return response
     status = exc.code or 500
-    key = getattr(exc, "message_key", f"error.{status}")
-    if not i18n.has(key):
-        key = "error.400" if status < 500 else "error.500"
+    fallback = i18n.HTTP_ERRORS[400 if status < 500 else 500]
+    message = i18n.gettext(getattr(exc, "page_message", i18n.HTTP_ERRORS.get(status, fallback)))
     if request.accept_mimetypes.best == "application/json":  # the page's own fetch calls
-        response.set_data(json.dumps({"error": status, "message": i18n.text(key)}))
+        response.set_data(json.dumps({"error": status, "message": message}))
         response.mimetype = "application/json"
     else:
-        response.set_data(render_template("error.html", message=i18n.text(key), status=status))
+        response.set_data(render_template("error.html", message=message, status=status))
     return response

@@ -21,15 +21,16 @@ from feedapp.feed.options import (
     FeedOptions,
     validate_options,
 )
-from feedapp.feed.problems import PROBLEM_CODES, Problem, describe
+from feedapp.feed.problems import Problem
 from feedapp.jumpseller.client import ApiError, make_client
 from feedapp.jumpseller.tokens import TokenError
+from feedapp.messages import N_
 from feedapp.services import Services
 from feedapp.stores import Store
 from feedapp.web import i18n, security
 from feedapp.web.context import current_services
 
-bp = Blueprint("settings", __name__, url_prefix="/settings")
+bp = Blueprint("page", __name__, url_prefix="/settings")
 log = logging.getLogger(__name__)
 
 OPTION_KINDS = ("color", "size", "material", "pattern")
@@ -38,6 +39,8 @@ NOTICES = ("saved", "rebuild")
 EXAMPLES_SHOWN = 20
 #: Categories offered for mapping; a store with more maps the rest through the default.
 MAX_CATEGORIES = 500
+#: What the page's own fetch calls show once neither the page token nor the cookie is valid.
+SESSION_ENDED = N_("Your session ended; reload the app from your Jumpseller admin.")
 
 
 def render_page(
@@ -53,13 +56,13 @@ def render_page(
     categories, categories_failed = category_rows(svc, store)
     store = svc.registry.get(store.code)  # a category fetch may have refreshed tokens or revoked
     if not store.installed:
-        return Response(render_template("install/connect.html", expired=False, store=store))
+        return Response(render_template("connect/connect.html", expired=False, store=store))
     notice = request.args.get("notice", "")
     body = render_template(
-        "settings/page.html",
+        "page/page.html",
         store=store,
         page=page,
-        feed_url=f"{svc.settings['PUBLIC_URL']}/feeds/{store.feed_token}.xml",
+        feed_url=f"{svc.config.PUBLIC_URL}/feeds/{store.feed_token}.xml",
         values=values if values is not None else form_values(store.options),
         errors=errors or {},
         map_open=any(name.startswith("category_map.") for name in errors or {}),
@@ -96,12 +99,12 @@ def save_options() -> Response:
         form, known_category=_known_category, languages=store.languages
     )
     if errors:
-        translated = {field: i18n.field_error(msg) for field, msg in errors.items()}
+        translated = {field: i18n.gettext(e.msgid, **e.params) for field, e in errors.items()}
         return render_page(page, store, values=submitted, errors=translated, status=400)
     svc.registry.save_options(store.code, options)
     queueing.request_build(svc, store.code, reason="settings changed")
     log.info("store=%s feed options saved", store.code)
-    return redirect(url_for("install.root", t=page.page_token, notice="saved"), code=303)
+    return redirect(url_for("connect.root", t=page.page_token, notice="saved"), code=303)
 
 
 @bp.post("/rebuild")
@@ -113,9 +116,9 @@ def rebuild() -> Response:
     force = request.form.get("force") == "1"  # the merchant confirmed a much smaller feed
     result = queueing.request_build(svc, store.code, reason="rebuild now", force=force)
     if request.accept_mimetypes.best == "application/json":
-        message = i18n.text(f"status.rebuild_result.{result}")
+        message = i18n.gettext(i18n.REBUILD_RESULTS[result])
         return jsonify(result=result, message=message, **_status_payload(svc, store))
-    return redirect(url_for("install.root", t=page.page_token, notice="rebuild"), code=303)
+    return redirect(url_for("connect.root", t=page.page_token, notice="rebuild"), code=303)
 
 
 @bp.get("/status")
@@ -124,7 +127,7 @@ def build_status() -> Response | tuple[Response, int]:
     page = security.current_session()
     store = current_services().registry.find(page.store_code) if page else None
     if store is None:
-        return jsonify(error="session", message=i18n.text("status.expired")), 401
+        return jsonify(error="session", message=i18n.gettext(SESSION_ENDED)), 401
     return jsonify(_status_payload(current_services(), store))
 
 
@@ -132,7 +135,7 @@ def build_status() -> Response | tuple[Response, int]:
 def taxonomy_search() -> Response | tuple[Response, int]:
     """Google categories matching the typed words, for the category pickers."""
     if security.current_session() is None:
-        return jsonify(error="session", message=i18n.text("status.expired")), 401
+        return jsonify(error="session", message=i18n.gettext(SESSION_ENDED)), 401
     query = request.args.get("q", "")[:100]
     found = taxonomy.search(query, limit=20)
     return jsonify(
@@ -153,7 +156,7 @@ def _connected_store() -> tuple[security.PageSession, Store]:
 def _status_payload(svc: Services, store: Store) -> dict[str, object]:
     view = status_view(svc, store)
     page = security.current_session()
-    html = render_template("settings/_status.html", status=view, page=page)
+    html = render_template("page/_status.html", status=view, page=page)
     return {
         "state": view["state"],
         "percent": view["percent"],
@@ -172,15 +175,14 @@ def status_view(svc: Services, store: Store) -> dict[str, object]:
     done, total = progress.get("pages_done") or 0, progress.get("pages_total") or 0
     percent = 100 if current["state"] == "ok" else (int(100 * done / total) if total else 0)
     finished = last_good.get("finished_at")
-    next_text = i18n.text("status.next_first")
+    next_text = i18n.gettext("after the first build")
     if finished:
         due = float(finished) + store.options.frequency_hours * 3600
-        next_text = (
-            _when(due, store, lang) if due > time.time() + 300 else i18n.text("status.next_soon")
-        )
+        soon = i18n.gettext("in the next few minutes")
+        next_text = _when(due, store, lang) if due > time.time() + 300 else soon
     return {
         "state": current["state"],
-        "state_text": i18n.text(f"status.state.{current['state']}"),
+        "state_text": i18n.gettext(i18n.BUILD_STATES[current["state"]]),
         "percent": percent,
         "pages_done": done,
         "pages_total": total,
@@ -193,6 +195,9 @@ def status_view(svc: Services, store: Store) -> dict[str, object]:
         "error": current.get("error") or "",
         "collapse": current.get("collapse"),
         "error_kind": current.get("error_kind") or "unexpected",
+        "error_text": i18n.gettext(
+            i18n.ERROR_KINDS.get(current.get("error_kind") or "", i18n.ERROR_KINDS["unexpected"])
+        ),
     }
 
 
@@ -235,8 +240,6 @@ def problem_rows(svc: Services, store: Store) -> list[dict[str, object]] | None:
 
 
 def _advice(code: str, severity: str, examples: list[dict], lang: str) -> str:
-    if code not in PROBLEM_CODES:
-        return i18n.text("problems.unknown", code=code)
     first = examples[0] if examples else {}
     problem = Problem(
         code=code,
@@ -247,7 +250,7 @@ def _advice(code: str, severity: str, examples: list[dict], lang: str) -> str:
         product_name=str(first.get("product_name") or ""),
         detail=str(first.get("detail") or ""),
     )
-    return describe(problem, lang)
+    return i18n.describe(problem, lang)
 
 
 def category_rows(svc: Services, store: Store) -> tuple[list[dict[str, str]], bool]:

@@ -19,7 +19,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from feedapp.messages import N_
 from feedapp.stores import valid_store_code
+from feedapp.web.context import current_services
 
 #: How long a page token is honoured: long enough for a working session, short if it leaks.
 PAGE_TOKEN_SECONDS = 2 * 3600
@@ -32,7 +34,10 @@ _MAX_TOKEN_LENGTH = 512
 class CsrfError(BadRequest):
     """A POST without this page's CSRF token: possibly forged, so nothing is done."""
 
-    message_key = "error.csrf"
+    page_message = N_(
+        "This form expired or did not come from this page, so nothing was changed. Reload the "
+        "page and try again."
+    )
 
 
 @dataclass(frozen=True)
@@ -116,9 +121,9 @@ def check_csrf(page: PageSession) -> None:
         raise CsrfError()
 
 
-def content_security_policy(frame_ancestors: str) -> str:
+def content_security_policy(frame_ancestors: list[str]) -> str:
     """Only the app's own assets; framed only by itself and the configured admin origins."""
-    ancestors = " ".join(["'self'", *frame_ancestors.split()])
+    ancestors = " ".join(dict.fromkeys(["'self'", *frame_ancestors]))
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
@@ -128,7 +133,7 @@ def content_security_policy(frame_ancestors: str) -> str:
 
 def _security_headers(response: Response) -> Response:
     """Framing rules on every response; pages carry page tokens, so they are never cached."""
-    policy = content_security_policy(str(current_app.config.get("FRAME_ANCESTORS", "")))
+    policy = content_security_policy(current_services().config.FRAME_ANCESTORS)
     response.headers["Content-Security-Policy"] = policy
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"

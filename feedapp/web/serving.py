@@ -14,7 +14,7 @@ import hmac
 import logging
 import re
 
-from flask import Blueprint, Response, current_app, g, request, send_file
+from flask import Blueprint, Response, g, request, send_file
 from redis.exceptions import RedisError
 from werkzeug.http import unquote_etag
 
@@ -22,7 +22,7 @@ from feedapp.feed.publishing import PublishedFeed, published_feed
 from feedapp.stores import Store
 from feedapp.web.context import current_services
 
-bp = Blueprint("public", __name__)
+bp = Blueprint("serving", __name__)
 log = logging.getLogger(__name__)
 
 #: Feed tokens are ``secrets.token_urlsafe`` strings; anything else is refused before any lookup.
@@ -112,7 +112,7 @@ def _representation(feed: PublishedFeed, code: str, use_gz: bool, as_gz_file: bo
     # only ever replaced whole) identifies the bytes just as well, so both are sent as strong.
     etag = unquote_etag(feed.etag)[0] + ("-gz" if use_gz else "")
     mimetype = GZIP_TYPE if as_gz_file else XML_TYPE
-    header = current_app.config.get("FEED_SENDFILE_HEADER")
+    header = current_services().config.FEED_SENDFILE_HEADER
     if not header:
         return send_file(
             path,

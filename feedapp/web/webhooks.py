@@ -13,20 +13,11 @@ from flask import Blueprint, Response, request
 
 from feedapp.builds import queueing
 from feedapp.jumpseller.hooks import MAX_BODY, PATH, PRODUCT_EVENTS, signature
-from feedapp.services import Services
 from feedapp.stores import Store, valid_store_code
 from feedapp.web.context import current_services
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
-
-
-def debounce_seconds(svc: Services) -> float:
-    """How long a webhook's build waits, so a burst of edits becomes one build."""
-    try:
-        return max(0.0, float(str(svc.settings.get("WEBHOOK_DEBOUNCE_SECONDS") or 60)))
-    except ValueError:
-        return 60.0
 
 
 @bp.post(PATH)
@@ -50,9 +41,9 @@ def receive() -> Response:
     if not store.installed:
         return Response(status=410)
     if event in PRODUCT_EVENTS:
-        outcome = queueing.request_build(
-            svc, store.code, reason=f"webhook {event}", delay=debounce_seconds(svc)
-        )
+        # A burst of edits becomes one build: later deliveries join the delayed one.
+        delay = svc.config.WEBHOOK_DEBOUNCE_SECONDS
+        outcome = queueing.request_build(svc, store.code, reason=f"webhook {event}", delay=delay)
         log.info("store=%s webhook %s: build %s", store.code, event, outcome)
     return Response(status=200)
 

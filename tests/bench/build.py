@@ -158,7 +158,7 @@ def child(code: str) -> dict:
     from feedapp.services import Services
 
     baseline = _rss_mib()
-    svc = Services(Config().as_flask())
+    svc = Services(Config())
     pages_at: dict[str, float] = {}
 
     def progress(update: dict[str, object]) -> None:

@@ -42,8 +42,8 @@ def bench_config(redis_url: str, feeds_dir: Path, sandbox_url: str, app_url: str
     config.JUMPSELLER_AUTH_URL = sandbox_url
     config.JUMPSELLER_API_URL = f"{sandbox_url}/v1"
     config.REDIS_URL = redis_url
-    config.FEEDS_DIR = str(feeds_dir)
-    config.TOKEN_KEYS = Fernet.generate_key().decode()
+    config.FEEDS_DIR = feeds_dir
+    config.TOKEN_KEYS = [Fernet.generate_key().decode()]
     config.KEY_PREFIX = KEY_PREFIX
     config.LOG_LEVEL = "WARNING"
     return config
@@ -176,4 +176,4 @@ def open_bench(redis_url: str, quick: bool, logs: Path) -> Bench:
     sandbox_url = f"http://127.0.0.1:{free_port()}"
     app_url = f"http://127.0.0.1:{free_port()}"
     config = bench_config(redis_url, scratch / "feeds", sandbox_url, app_url)
-    return Bench(config, Services(config.as_flask(), redis), scratch, logs, quick)
+    return Bench(config, Services(config, redis), scratch, logs, quick)

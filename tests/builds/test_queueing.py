@@ -39,5 +39,5 @@ def test_a_second_build_never_overlaps(svc, store) -> None:
 
 def test_lock_expires_without_heartbeat(svc, store, redis) -> None:
     with queueing.build_lock(svc, "teststore"):
-        ttl = redis.ttl(f"{svc.registry.prefix}lock:build:teststore")
-        assert 0 < ttl <= queueing.lock_ttl(svc)
+        ttl = redis.ttl(svc.keys.build_lock("teststore"))
+        assert 0 < ttl <= svc.config.BUILD_LOCK_TTL

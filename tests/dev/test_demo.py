@@ -75,8 +75,8 @@ def test_demo_runs_on_embedded_redis(tmp_path) -> None:
                     requests.get(f"{app}/healthz", timeout=2).ok
                     and requests.get(admin, timeout=2).ok
                 )
-            except requests.ConnectionError:
-                return False
+            except (requests.ConnectionError, requests.Timeout):  # gunicorn listens before
+                return False  # its workers have loaded the app: early requests wait or time out
 
         wait_for(up, 60, "the demo to answer", every=0.5)
         page = requests.get(admin, timeout=5).text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections import Counter
 
 import pytest
@@ -158,8 +157,7 @@ def test_translations_and_other_currencies() -> None:
                for p in usd for i in p["images"])  # fmt: skip
 
 
-def test_large_catalogue_is_fast() -> None:
-    started = time.monotonic()
+def test_large_catalogue_has_every_product_once() -> None:
+    # Its speed is the benchmark's business (tests/bench); a timed assertion here would be flaky.
     products, _ = generate_catalogue(20_000)
-    assert len(products) == 20_000
-    assert time.monotonic() - started < 5  # ~0.7 s here; 100,000 take about 3.5 s
+    assert len({p["id"] for p in products}) == 20_000

@@ -27,6 +27,7 @@ class Mapped:
 
     items: list[object] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    offers: int = 1
 
 
 def test_counts_products_items_and_left_out_items() -> None:
@@ -43,9 +44,10 @@ def test_counts_products_items_and_left_out_items() -> None:
             ],
         )
     )
-    diagnostics.add(Mapped(problems=[Problem("not_available", "error", 3)]))
+    diagnostics.add(Mapped(problems=[Problem("not_available", "error", 3)], offers=4))
     data = diagnostics.to_dict()
-    assert (data["products"], data["items_written"], data["items_left_out"]) == (3, 3, 3)
+    # The unavailable product's four variants are all left out by its one product-level error.
+    assert (data["products"], data["items_written"], data["items_left_out"]) == (3, 3, 6)
     assert (data["errors"], data["warnings"]) == (4, 1)
     by_code = {p["code"]: p for p in data["problems"]}
     assert {c: p["count"] for c, p in by_code.items()} == {

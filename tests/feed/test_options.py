@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from feedapp.feed.options import FeedOptions, validate_options
+from feedapp.feed.options import FeedOptions, FieldError, validate_options
 from feedapp.feed.taxonomy import lookup
 
 
@@ -46,6 +46,15 @@ def test_each_bad_field_gets_its_message() -> None:
         "category_map.12",
         "color_options",
     }
+    # Message ids with their values, translated by the page (never English text here).
+    assert errors["title_pattern"] == FieldError(
+        "Unknown placeholder %(placeholder)s; use %(allowed)s.",
+        {"placeholder": "{price}", "allowed": "{name}, {options}, {brand}"},
+    )
+    assert errors["language"] == FieldError("Choose one of the store's languages.")
+    _, long = validate_options({"default_brand": "x" * 71, "utm_campaign": "y" * 101})
+    assert long["default_brand"] == FieldError("At most %(limit)d characters.", {"limit": 70})
+    assert long["utm_campaign"].params == {"limit": 100}
 
 
 def test_taxonomy_ids_and_paths_are_accepted() -> None:

@@ -74,9 +74,9 @@ def test_clean_text(value: object, expected: str) -> None:
         ("Hola <style>p { color: red }</style>mundo", "Hola mundo"),
         ("<p>Tom &amp; Jerry</p>", "Tom & Jerry"),
         ("Tom &amp; Jerry", "Tom & Jerry"),
-        ("<p>&amp;lt;b&amp;gt;</p>", "&lt;b&gt;"),
-        ("&amp;lt;b&amp;gt;", "&lt;b&gt;"),
-        ("&lt;p&gt; is a tag", "<p> is a tag"),
+        ("<p>&amp;lt;b&amp;gt;x</p>", "x"),  # markup encoded twice is still markup
+        ("&amp;amp;quot;Premium&amp;quot; &amp;amp; Co.", '"Premium" & Co.'),
+        ("&lt;p&gt; is a tag", "is a tag"),  # decoded markup is dropped like markup
         ("a&nbsp;&nbsp;b", "a b"),
         ("<p>caf&eacute; &#241; &#x00F1;</p>", "café ñ ñ"),
         ("plain\n\n  text", "plain text"),

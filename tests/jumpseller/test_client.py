@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections import deque
 
@@ -10,7 +11,14 @@ import requests
 from feedapp_dev.sandbox import SandboxConfig
 from feedapp_dev.sandbox.catalogue import generate_catalogue
 
-from feedapp.jumpseller.client import ApiError, _seconds_until, _unique, make_client
+from feedapp.jumpseller import client as client_module
+from feedapp.jumpseller.client import (
+    ApiError,
+    JumpsellerClient,
+    _seconds_until,
+    _unique,
+    make_client,
+)
 
 
 @pytest.fixture
@@ -22,6 +30,19 @@ def control(sandbox, path: str, payload: dict | None = None, method: str = "post
     reply = requests.request(method, f"{sandbox.url}/_sandbox/{path}", json=payload, timeout=10)
     reply.raise_for_status()
     return reply.json()
+
+
+def slots(client: JumpsellerClient) -> tuple[int, int]:
+    """(ended, in flight) request slots in the store's limiter log.
+
+    An ended request's slot holds the moment it ended; one in flight holds a moment a whole slot
+    TTL ahead, when it would be presumed ended.
+    """
+    seconds, micros = client.limiter.redis.time()
+    soon = int(seconds) * 1000 + int(micros) // 1000 + 1000
+    log = client.limiter.log_key
+    redis = client.limiter.redis
+    return int(redis.zcount(log, "-inf", soon)), int(redis.zcount(log, f"({soon}", "+inf"))
 
 
 def expected_ids(count: int) -> list[int]:
@@ -37,6 +58,7 @@ def test_pages_every_product_once_in_order(svc, installed, sandbox) -> None:
     assert seen[-1] == (5, 5)
     # count + 5 pages + the empty page that proves nothing was added meanwhile
     assert client.requests == 7 and client.rate_limited == 0
+    assert slots(client) == (7 + 1, 0)  # and the install's store/info request
 
 
 def test_faults_are_retried_to_the_same_result(svc, installed, sandbox) -> None:
@@ -47,6 +69,7 @@ def test_faults_are_retried_to_the_same_result(svc, installed, sandbox) -> None:
         assert [p["id"] for p in client.products()] == expected_ids(450)
     s = control(sandbox, "stats", method="get")
     assert s["server_errors"] and s["dropped"] and s["malformed"]
+    assert slots(client)[1] == 0  # every attempt, failed or not, ended its slot
 
 
 def test_persistent_failure_names_the_store(svc, installed, sandbox) -> None:
@@ -55,6 +78,27 @@ def test_persistent_failure_names_the_store(svc, installed, sandbox) -> None:
     client._sleep = lambda s: None
     with pytest.raises(ApiError, match="sandboxstore.*failed 6 times"):
         client.product_count()
+    assert slots(client) == (6 + 1, 0)
+
+
+@pytest.mark.parametrize("answer", ["refused", "silent"])
+def test_requests_without_an_answer_end_their_slots(
+    svc, installed, sandbox, monkeypatch, answer
+) -> None:
+    """A refused connection or a read timeout is retried, and each attempt ends its slot."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        if answer == "silent":
+            listener.listen(8)  # accepts connections, never answers
+        port = listener.getsockname()[1]
+        client = make_client(svc, installed.code)
+        client.api_url = f"http://127.0.0.1:{port}/v1"
+        client._sleep = lambda s: None
+        monkeypatch.setattr(client_module, "TIMEOUT", (2.0, 0.2))
+        error = "ConnectionError" if answer == "refused" else "ReadTimeout"
+        with pytest.raises(ApiError, match=f"failed 6 times.*no answer \\({error}\\)"):
+            client.product_count()
+    assert slots(client) == (6 + 1, 0)
 
 
 def test_changes_while_paging_cause_no_duplicates(svc, installed, sandbox) -> None:
@@ -94,6 +138,7 @@ def test_429_is_waited_out_and_retried(svc, installed, sandbox, redis) -> None:
     ids = [p["id"] for p in client.products()]
     assert ids == expected_ids(450)
     assert client.rate_limited == control(sandbox, "stats", method="get")["rate_limited"] > 0
+    assert slots(client)[1] == 0
 
 
 def test_ban_reset_is_honoured(svc, installed, sandbox) -> None:

@@ -9,6 +9,7 @@ import pytest
 import requests
 from feedapp_dev.sandbox import SandboxConfig
 
+from config import Config
 from feedapp.jumpseller.tokens import OAuthClient, StoreRevoked, TokenKeeper
 from feedapp.services import Services
 
@@ -19,7 +20,7 @@ def sandbox_config() -> SandboxConfig:
 
 
 def keeper(svc: Services) -> TokenKeeper:
-    return TokenKeeper(svc.registry, OAuthClient.from_settings(svc.settings))
+    return TokenKeeper(svc.registry, OAuthClient.from_config(svc.config))
 
 
 def stats(sandbox) -> dict:
@@ -59,10 +60,8 @@ def test_refused_refresh_token_marks_store_uninstalled(svc, installed, sandbox) 
     assert not svc.registry.get(installed.code).installed
 
 
-def _race(settings: dict, code: str, barrier, out) -> None:
-    from redis import Redis
-
-    svc = Services(settings, Redis.from_url(str(settings["REDIS_URL"])))
+def _race(config: Config, code: str, barrier, out) -> None:
+    svc = Services(config)
     barrier.wait()
     out.put(keeper(svc).access_token(code))
 
@@ -71,9 +70,8 @@ def test_two_processes_racing_refresh_once(svc, installed, sandbox) -> None:
     time.sleep(2.5)
     ctx = multiprocessing.get_context("spawn")
     barrier, out = ctx.Barrier(4), ctx.Queue()
-    settings = dict(svc.settings)
     procs = [
-        ctx.Process(target=_race, args=(settings, installed.code, barrier, out)) for _ in range(4)
+        ctx.Process(target=_race, args=(svc.config, installed.code, barrier, out)) for _ in range(4)
     ]
     for p in procs:
         p.start()
@@ -96,6 +94,6 @@ def test_two_processes_racing_refresh_once(svc, installed, sandbox) -> None:
 
 
 def test_authorize_url_carries_state_and_scopes(live_config) -> None:
-    url = OAuthClient.from_settings(live_config.as_flask()).authorize_url("st4te")
+    url = OAuthClient.from_config(live_config).authorize_url("st4te")
     assert "state=st4te" in url and "scope=read_products+read_store" in url
     assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2Fcallback" in url

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from feedapp_dev.sandbox import SandboxConfig
 from live_servers import LiveStack, live_stack
-from playwright.sync_api import BrowserContext, FrameLocator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, expect, sync_playwright
+
+from feedapp.web.security import PageSession
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +33,12 @@ ARGS = [
 ]
 STORE = "sandboxstore"
 TIMEOUT_MS = 20_000
+#: Browser locale -> the page's language and the options heading it must show.
+LOCALES = (
+    ("es-CL", "es", "Opciones del feed", "Tienda: Tienda Sandbox"),
+    ("en-US", "en", "Feed options", "Store: Tienda Sandbox"),
+    ("pt-BR", "pt", "Opções do feed", "Loja: Tienda Sandbox"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +63,7 @@ def test_merchant_installs_configures_and_rebuilds_inside_the_admin(playwright, 
         context = browser.new_context(locale="es-CL")
         merchant_session(context, stack, cookies_blocked=False)
         context.close()
+        page_in_each_language(browser, stack)
     finally:
         browser.close()
 
@@ -122,6 +131,22 @@ def merchant_session(context: BrowserContext, stack: LiveStack, *, cookies_block
         expect(app.locator("#connect-button")).to_be_visible()
     else:
         assert with_cookie, "the partitioned session cookie never came back"
+
+
+def page_in_each_language(browser: Browser, stack: LiveStack) -> None:
+    """The installed store's page, one load per browser locale, speaks that language."""
+    with stack.app.test_request_context():
+        token = PageSession(STORE, "locale-check").page_token
+    for locale, lang, heading, store_line in LOCALES:
+        context = browser.new_context(locale=locale)
+        try:
+            page = context.new_page()
+            page.goto(f"{stack.app_server.url}/?t={token}")
+            expect(page.locator("html")).to_have_attribute("lang", lang)
+            expect(page.locator("#options h2")).to_have_text(heading)
+            expect(page.locator("#store-name")).to_have_text(store_line)
+        finally:
+            context.close()
 
 
 def install_through_popup(page: Page, app: FrameLocator) -> None:

@@ -11,7 +11,7 @@ import pytest
 from feedapp_dev.sandbox import SandboxConfig
 from live_servers import authorize_in_sandbox, connect_store, local_path
 from redis import Redis
-from sandbox_server import SandboxServer
+from sandbox_server import SandboxServer, point_at_sandbox
 
 from config import Config
 from feedapp import create_app
@@ -34,11 +34,7 @@ def sandbox() -> Iterator[SandboxServer]:
 @pytest.fixture
 def config(config: Config, sandbox: SandboxServer) -> Config:
     """The app talks to the sandbox; PUBLIC_URL/callback is one of its redirect URIs."""
-    config.JUMPSELLER_AUTH_URL = sandbox.url
-    config.JUMPSELLER_API_URL = sandbox.api_url
-    config.JUMPSELLER_CLIENT_ID = "sandbox-client"
-    config.JUMPSELLER_CLIENT_SECRET = "sandbox-secret"
-    return config
+    return point_at_sandbox(config, sandbox)
 
 
 def store_keys(redis: Redis) -> list[bytes]:

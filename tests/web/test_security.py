@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -68,7 +69,9 @@ def test_expired_forged_or_tampered_tokens_open_nothing(app, client, store: Stor
         frozen.tick(PAGE_TOKEN_SECONDS + 5)
         expired = client.get("/", query_string={"t": token}).get_data(as_text=True)
     assert 'id="expired"' in expired and 'id="options-form"' not in expired
-    forged_app = create_app({**app.config, "SECRET_KEY": "another-key"})
+    forged_config = copy.copy(app.extensions["feedapp"].config)
+    forged_config.SECRET_KEY = "another-key"
+    forged_app = create_app(forged_config)
     forged = token_for(forged_app, store.code)
     token = token_for(app, store.code)
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
@@ -185,7 +188,7 @@ def test_every_html_response_may_be_framed_only_by_jumpseller(app, store: Store)
 
 
 def test_a_crash_still_answers_with_a_frameable_page(config) -> None:
-    config.FRAME_ANCESTORS = "https://*.jumpseller.com http://localhost:5001"
+    config.FRAME_ANCESTORS = ["https://*.jumpseller.com", "http://localhost:5001"]
     app = create_app(config)
     app.config["PROPAGATE_EXCEPTIONS"] = False
 

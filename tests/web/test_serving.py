@@ -21,7 +21,7 @@ from werkzeug.test import TestResponse
 from feedapp import create_app
 from feedapp.feed.publishing import publish
 from feedapp.feed.xmlfeed import Channel, FeedWriter
-from feedapp.stores import OLD_FEED_TOKEN_GRACE, Store, StoreRegistry, feed_token_hash
+from feedapp.stores import OLD_FEED_TOKEN_GRACE, Store, StoreRegistry
 from feedapp.web import serving
 
 
@@ -33,7 +33,7 @@ class Item:
     fields: tuple[tuple[str, str], ...]
 
 
-def publish_feed(feeds_dir: str, code: str, count: int = 300, build_id: str = "b1") -> Path:
+def publish_feed(feeds_dir: Path, code: str, count: int = 300, build_id: str = "b1") -> Path:
     """Build and publish a real feed the way a worker does; returns the store's folder."""
     channel = Channel.for_store("Test Store", "https://teststore.example.com")
     with FeedWriter(feeds_dir, code, build_id, channel=channel) as writer:
@@ -71,7 +71,7 @@ def app(app: Flask) -> Flask:
 @pytest.fixture
 def folder(app: Flask, store: Store) -> Path:
     """The test store with a published feed."""
-    return publish_feed(app.config["FEEDS_DIR"], store.code)
+    return publish_feed(app.extensions["feedapp"].feeds_dir, store.code)
 
 
 def url(store: Store, suffix: str = ".xml") -> str:
@@ -118,7 +118,7 @@ def test_if_none_match_gives_304_until_the_feed_changes(app, client, store, fold
     assert again.data == b""
     assert again.headers["ETag"] == first.headers["ETag"]
 
-    publish_feed(app.config["FEEDS_DIR"], store.code, count=301, build_id="b2")
+    publish_feed(app.extensions["feedapp"].feeds_dir, store.code, count=301, build_id="b2")
     changed = client.get(url(store), headers={"If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200
     assert changed.headers["ETag"] != first.headers["ETag"]
@@ -229,10 +229,10 @@ def test_rotated_url_keeps_the_old_one_for_48_hours(
     assert client.get(f"/feeds/{old}.xml").status_code == 200
     assert client.get(f"/feeds/{new}.xml").status_code == 200
 
-    old_key = f"{registry.prefix}feedtoken:{feed_token_hash(old)}"
+    old_key = registry.keys.feed_token(old)
     assert OLD_FEED_TOKEN_GRACE == 48 * 3600
     assert OLD_FEED_TOKEN_GRACE - 60 < redis.ttl(old_key) <= OLD_FEED_TOKEN_GRACE
-    assert redis.ttl(f"{registry.prefix}feedtoken:{feed_token_hash(new)}") == -1
+    assert redis.ttl(registry.keys.feed_token(new)) == -1
 
     redis.pexpire(old_key, 1)  # the grace period runs out
     time.sleep(0.01)
@@ -255,7 +255,7 @@ def test_basic_auth_when_the_store_sets_credentials(client, registry, store, fol
 
 
 def test_offload_to_the_proxy(app, client, store, folder) -> None:
-    app.config["FEED_SENDFILE_HEADER"] = "X-Accel-Redirect"
+    app.extensions["feedapp"].config.FEED_SENDFILE_HEADER = "X-Accel-Redirect"
     direct = {"ETag": None}
     cases = [
         (".xml", {}, "feed.xml", "application/xml; charset=utf-8", None),
@@ -275,7 +275,7 @@ def test_offload_to_the_proxy(app, client, store, folder) -> None:
         internal = resp.headers["X-Accel-Redirect"]
         assert internal == f"{serving.PROTECTED_PREFIX}/{store.code}/{name}"
         # The proxy mounts the feeds volume at the prefix: the path names the real file.
-        served = Path(app.config["FEEDS_DIR"]) / internal.removeprefix(
+        served = app.extensions["feedapp"].feeds_dir / internal.removeprefix(
             serving.PROTECTED_PREFIX + "/"
         )
         assert served.read_bytes() == (folder / name).read_bytes()
@@ -289,7 +289,7 @@ def test_offload_to_the_proxy(app, client, store, folder) -> None:
     assert not_modified.status_code == 304
     assert "X-Accel-Redirect" not in not_modified.headers
 
-    app.config["FEED_SENDFILE_HEADER"] = ""
+    app.extensions["feedapp"].config.FEED_SENDFILE_HEADER = ""
     assert client.get(url(store)).headers["ETag"] == direct["ETag"]
 
 

@@ -6,7 +6,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -186,7 +186,7 @@ def test_builds_register_hooks_and_refresh_the_hooks_token(svc, hooked, sandbox)
         sandbox.state.store(hooked.code).hooks_token = "rotated-hooks-token"
     assert builder.build_feed(svc, hooked.code).items > 0
     assert svc.registry.get(hooked.code).hooks_token == "rotated-hooks-token"
-    url = f"{svc.settings['PUBLIC_URL']}{PATH}"
+    url = f"{svc.config.PUBLIC_URL}{PATH}"
     assert sorted(h["event"] for h in sandbox_hooks(sandbox, hooked.code)) == sorted(PRODUCT_EVENTS)
     assert {h["url"] for h in sandbox_hooks(sandbox, hooked.code)} == {url}
     builder.build_feed(svc, hooked.code)
@@ -232,7 +232,7 @@ def test_product_edit_reaches_the_feed_through_a_webhook(
     tmp_path,
 ) -> None:
     live_config.PUBLIC_URL = app_server.url
-    live_config.WEBHOOK_DEBOUNCE_SECONDS = "1"
+    live_config.WEBHOOK_DEBOUNCE_SECONDS = 1.0
     app = create_app(live_config, redis=redis)
     app_server.serve(app)
     svc = app.extensions["feedapp"]
@@ -240,9 +240,19 @@ def test_product_edit_reaches_the_feed_through_a_webhook(
 
     code = complete_install(svc, sandbox.authorize(scope=HOOK_SCOPES)).code
     worker = Process(["worker"], process_env(live_config), tmp_path / "worker.log")
+    finished = FinishedJobRegistry(queueing.QUEUE, connection=redis)
+
+    def wait(check: Callable[[], object], what: str) -> None:
+        try:
+            wait_for(check, 60, what)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\nworker log:\n{worker.log.read_text()[-3000:]}") from None
+
     try:
         queueing.request_build(svc, code, reason="first feed")  # its build registers the hooks
-        wait_for(lambda: published_feed(svc.feeds_dir, code), 60, "the first feed")
+        # A build publishes, then checks the hooks, then its job ends: wait for the job's end.
+        wait(lambda: finished.count == 1, "the first build's job to finish")
+        assert published_feed(svc.feeds_dir, code)
         assert {h["url"] for h in sandbox_hooks(sandbox, code)} == {app_server.url + PATH}
 
         marker = f"Webhook edit {secrets.token_hex(4)}"
@@ -258,14 +268,15 @@ def test_product_edit_reaches_the_feed_through_a_webhook(
             feed = published_feed(svc.feeds_dir, code)
             return feed is not None and marker.encode() in feed.xml_path.read_bytes()
 
-        try:
-            wait_for(edit_published, 60, f"{marker!r} in the published feed")
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}\nworker log:\n{worker.log.read_text()[-3000:]}") from None
+        wait(edit_published, f"{marker!r} in the published feed")
+        wait(lambda: finished.count == 2, "the webhook build's job to finish")
         assert float(svc.registry.get_json(code, "build")["started_at"]) > edited_at
-        finished = FinishedJobRegistry(queueing.QUEUE, connection=redis).get_job_ids()
-        reasons = [Job.fetch(j, connection=redis).meta["reason"] for j in finished]
+        reasons = [Job.fetch(j, connection=redis).meta["reason"] for j in finished.get_job_ids()]
         assert sorted(reasons) == ["first feed", "webhook product_updated"]
+        assert not queueing.is_queued(svc, code) and queueing.queue(redis).count == 0
+        assert not queueing.is_running(svc, code) and scheduled(redis).count == 0
+        # The sandbox logs a delivery once it has read the reply, in a thread of its own.
+        wait_for(lambda: sandbox.state.snapshot()["webhooks"], 10, "the delivery's outcome")
         log = sandbox.state.snapshot()["webhooks"]
         assert [(e["event"], e.get("status")) for e in log] == [("product_updated", 200)]
     finally:

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from feedapp_dev.sandbox.barcodes import draw_barcode
 from feedapp_dev.sandbox.draws import below, pick
-from feedapp_dev.sandbox.mess import apply_mess
+from feedapp_dev.sandbox.mess import apply_hostile, apply_mess
 from feedapp_dev.sandbox.variants import build_variants, money
 from feedapp_dev.sandbox.vocabulary import (
     ADJECTIVES,
@@ -94,8 +94,13 @@ def generate_product(
     store_code: str = "sandboxstore",
     currency: str = "CLP",
     categories: list[dict] | None = None,
+    hostile_share: float = 0.0,
 ) -> GeneratedProduct:
-    """The index-th product of a seeded store; the same arguments always give the same product."""
+    """The index-th product of a seeded store; the same arguments always give the same product.
+
+    ``hostile_share`` of the products also get an imported catalogue's spoils, drawn from their
+    own generator so the rest of the catalogue stays as the seed makes it.
+    """
     rng = random.Random(seed * 1_000_003 + index)
     by_slug = {c["permalink"]: c for c in categories or generate_categories()}
     family = FAMILIES[below(rng, len(FAMILIES))]
@@ -174,6 +179,10 @@ def generate_product(
             "meta_description": meta_en,
         }
     mess = apply_mess(product, rng) if rng.random() < _MESSY_SHARE else ()
+    if hostile_share:
+        hostile = random.Random(f"hostile-{seed}-{index}")
+        if hostile.random() < hostile_share:
+            mess += apply_hostile(product, hostile)
     return GeneratedProduct(product, translation, mess)
 
 

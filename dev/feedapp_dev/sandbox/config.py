@@ -35,6 +35,8 @@ class SandboxConfig:
     product_count: int = 200
     seed: int = 1
     currency: str = "CLP"
+    #: Share of products spoiled as imported catalogues are (markup, entities, shared barcodes).
+    hostile_share: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
         """Plain JSON-ready copy for the control API."""

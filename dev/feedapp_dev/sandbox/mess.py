@@ -26,6 +26,31 @@ _LONG_TAIL = (
 )
 
 
+#: What imports from spreadsheets and other platforms bring, for the hostile catalogue knob.
+HOSTILE_KINDS: tuple[str, ...] = (
+    "markup_name",
+    "double_entities",
+    "markup_brand",
+    "markup_options",
+    "unmapped_options",
+    "shared_barcode",
+    "huge_description",
+)
+#: Option names Google has no attribute for, and names in Portuguese and English it has.
+_UNMAPPED = ("Estilo", "Modelo", "Sabor", "Formato", "Edición", "Acabamento", "Style")
+_OTHER_LANGUAGES = {"Color": ("Cor", "Colour"), "Talla": ("Tamanho", "Size"), "Size": ("Tamanho",)}
+#: A few valid GTINs that many products share, as a catalogue copied from one supplier sheet has.
+_SHARED_BARCODES = ("7801234567892", "7809876543217", "89743256")
+
+
+def apply_hostile(product: dict, rng: random.Random) -> tuple[str, ...]:
+    """Spoil the product the way imported catalogues are spoiled, in place; return the kinds."""
+    kinds = tuple(sorted(rng.sample(HOSTILE_KINDS, rng.randint(2, 3))))
+    for kind in kinds:
+        _HOSTILE[kind](product, rng)
+    return kinds
+
+
 def apply_mess(product: dict, rng: random.Random) -> tuple[str, ...]:
     """Spoil one or two things in the product, in place; return which kinds were applied."""
     count = 1 if rng.random() < 0.7 else 2
@@ -93,6 +118,67 @@ def _nulls(product: dict, rng: random.Random) -> None:
     product["google_product_category"] = None
     product["google_product_category_text"] = None
 
+
+def _markup_name(product: dict, rng: random.Random) -> None:
+    product["name"] = rng.choice(
+        (
+            f"<b>{product['name']}</b> <br>Nuevo",
+            f"<p><span style='color:red'>{product['name']}</span>",
+        )
+    )
+
+
+def _double_entities(product: dict, rng: random.Random) -> None:
+    product["name"] = product["name"] + " &amp;quot;Premium&amp;quot; &amp;amp; Co."
+    if product.get("description"):
+        product["description"] = "&lt;p&gt;" + product["description"] + " &amp;amp;nbsp;"
+
+
+def _markup_brand(product: dict, rng: random.Random) -> None:
+    product["brand"] = "<strong>Marca &amp;amp; Hijos</strong>"
+
+
+def _markup_options(product: dict, rng: random.Random) -> None:
+    for variant in product["variants"]:
+        variant["options"] = [
+            {**option, "value": f"<i>{option['value']}</i>"} for option in variant["options"]
+        ]
+
+
+def _unmapped_options(product: dict, rng: random.Random) -> None:
+    """Rename each option axis: to one Google has no attribute for, or to another language."""
+    renamed: dict[str, str] = {}
+    for variant in product["variants"]:
+        options = []
+        for option in variant["options"]:
+            name = option["name"]
+            if name not in renamed:
+                other = _OTHER_LANGUAGES.get(name, ())
+                renamed[name] = rng.choice((*other, *_UNMAPPED)) if rng.random() < 0.8 else name
+            options.append({**option, "name": renamed[name], "option_type": "option"})
+        variant["options"] = options
+
+
+def _shared_barcode(product: dict, rng: random.Random) -> None:
+    barcode = rng.choice(_SHARED_BARCODES)
+    product["barcode"] = barcode
+    for variant in product["variants"]:
+        variant["barcode"] = barcode if rng.random() < 0.7 else None
+
+
+def _huge_description(product: dict, rng: random.Random) -> None:
+    product["description"] = "<div>" + "<p>Texto &amp; <b>más</b> texto.</p>" * 6000 + "</div>"
+
+
+_HOSTILE = {
+    "markup_name": _markup_name,
+    "double_entities": _double_entities,
+    "markup_brand": _markup_brand,
+    "markup_options": _markup_options,
+    "unmapped_options": _unmapped_options,
+    "shared_barcode": _shared_barcode,
+    "huge_description": _huge_description,
+}
 
 _SPOILERS = {
     "control_chars": _control_chars,

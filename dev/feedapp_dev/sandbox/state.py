@@ -51,7 +51,9 @@ class SandboxState:
             if code not in self.stores:
                 s = self.config
                 name = s.store_name if code == s.store_code else f"Tienda {code}"
-                self.stores[code] = SandboxStore(code, name, s.product_count, s.seed, s.currency)
+                self.stores[code] = SandboxStore(
+                    code, name, s.product_count, s.seed, s.currency, s.hostile_share
+                )
             return self.stores[code]
 
     def change_config(self, changes: dict[str, object]) -> SandboxConfig:

@@ -48,8 +48,17 @@ _ADDED_IDS = {"images": 90_000_000, "variants": 95_000_000}
 class SandboxStore:
     """A store's state; not thread-safe by itself, the sandbox lock guards every call."""
 
-    def __init__(self, code: str, name: str, product_count: int, seed: int, currency: str):
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        product_count: int,
+        seed: int,
+        currency: str,
+        hostile_share: float = 0.0,
+    ):
         self.code = code
+        self.hostile_share = hostile_share
         self.name = name
         self.currency = currency
         self.hooks_token = secrets.token_hex(16)
@@ -175,7 +184,9 @@ class SandboxStore:
         index = product_index(pid, self.product_count)
         if index is None:
             return None
-        generated = generate_product(index, self.seed, self.code, self.currency, self.categories)
+        generated = generate_product(
+            index, self.seed, self.code, self.currency, self.categories, self.hostile_share
+        )
         translation = generated.translation
         return generated.product, ({"en": translation} if translation else {})
 

@@ -1,0 +1,41 @@
+"""Rules that span the whole feed rather than one product: a GTIN goes out on one item only.
+
+Merchant Center treats one GTIN on several offers as the same product sold several times and flags
+them; merchants' imports often copy a product's barcode onto every variant or onto other products.
+"""
+
+from __future__ import annotations
+
+from feedapp.feed.mapping import Item, MappedProduct
+from feedapp.feed.problems import PROBLEM_CODES, Problem
+
+
+class GtinLedger:
+    """Which item claimed each GTIN first in this build, so later items sharing it drop it."""
+
+    def __init__(self) -> None:
+        self._owners: dict[str, str] = {}
+
+    def settle(self, mapped: MappedProduct) -> None:
+        """Drop, in place, each GTIN an earlier item already sent, and say which item kept it."""
+        for index, item in enumerate(mapped.items):
+            gtin = next((value for name, value in item.fields if name == "gtin"), None)
+            if gtin is None:
+                continue
+            owner = self._owners.setdefault(gtin, item.id)
+            if owner == item.id:
+                continue
+            fields = [(name, value) for name, value in item.fields if name != "gtin"]
+            mapped.items[index] = Item(id=item.id, fields=fields)
+            variant = item.id.removeprefix(f"{mapped.product_id}-") if mapped.product_id else ""
+            mapped.problems.append(
+                Problem(
+                    code="gtin_duplicate",
+                    severity=PROBLEM_CODES["gtin_duplicate"],
+                    product_id=mapped.product_id or item.id,
+                    variant_id=variant if variant != item.id else None,
+                    item_id=item.id,
+                    product_name=mapped.product_name[:150],
+                    detail=f"{gtin} ({owner})",
+                )
+            )

@@ -1,0 +1,132 @@
+"""The Redis key layout: every key the app writes is named here, under KEY_PREFIX.
+
+Other modules ask a Keyspace for a key (``keys.build_lock(code)``) instead of building one, so the
+layout can be read, checked and changed in one place. The names are those deployments already
+hold. RQ's own keys (``rq:*``) are RQ's business; the queue's name lives in builds/queueing.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+#: A Jumpseller store code. Codes end up in keys, paths and URLs, so only this strict shape.
+STORE_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+#: What stands for each placeholder of LAYOUT in a key.
+_PLACEHOLDERS = {"code": STORE_CODE.pattern, "digest": r"[0-9a-f]{64}"}
+
+#: Every kind of key, as it follows KEY_PREFIX: {code} is a store code, {digest} a SHA-256 in hex.
+LAYOUT: dict[str, str] = {
+    # hash: the store's record (STORE_RECORD_FIELDS) and the documents kept beside it
+    "store": "store:{code}",
+    # set: the code of every store with a record
+    "store_index": "stores",
+    # string: the store code a feed token serves; a rotated token's expires after its grace
+    "feed_token": "feedtoken:{digest}",
+    # string: the running build's random token, kept alive by its heartbeat
+    "build_lock": "lock:build:{code}",
+    # string: the job id of the store's queued build
+    "build_queued": "queued:{code}",
+    # string: the store changed during its build, so one more build follows
+    "build_dirty": "dirty:{code}",
+    # sorted set: the store's API request reservations of the last minute
+    "rate_log": "ratelog:{code}",
+    # string whose TTL pauses every request to the store's API
+    "rate_pause": "ratepause:{code}",
+    # hash: the request limits Jumpseller announced for the store
+    "rate_limits": "ratelimits:{code}",
+    # redis-py lock: one token refresh per store across all processes
+    "refresh_lock": "lock:refresh:{code}",
+    # string (JSON): an authorization started by /install, spent by /callback
+    "oauth_pending": "oauth:pending:{digest}",
+}
+
+#: Fields of a store's hash that hold the record itself.
+STORE_RECORD_FIELDS = ("profile", "options", "secrets")
+#: JSON documents kept on the store's hash: build status, last good build, problems, categories.
+STORE_DOCUMENTS = ("build", "last_good", "diagnostics", "categories")
+
+
+def digest(secret: str) -> str:
+    """Keys name secrets (feed tokens, OAuth nonces) by hash, so a Redis dump never reveals one."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _pattern(template: str) -> str:
+    """A LAYOUT template as a regular expression: literal text escaped, placeholders filled."""
+    pieces = re.split(r"\{(\w+)\}", template)  # literal text and placeholder names alternate
+    return "".join(_PLACEHOLDERS[p] if i % 2 else re.escape(p) for i, p in enumerate(pieces))
+
+
+@dataclass(frozen=True)
+class Keyspace:
+    """The keys of one installation, all under its KEY_PREFIX."""
+
+    prefix: str = "feedapp:"
+
+    def _key(self, kind: str, **parts: str) -> str:
+        """Every key is built here, from LAYOUT, so none can drift from the declared patterns."""
+        return self.prefix + LAYOUT[kind].format(**parts)
+
+    def store(self, code: str) -> str:
+        """The hash holding a store's record and documents."""
+        return self._key("store", code=code)
+
+    def store_index(self) -> str:
+        """The set of every store code with a record."""
+        return self._key("store_index")
+
+    def feed_token(self, token: str) -> str:
+        """Where a feed token (current, or rotated and in its grace period) finds its store."""
+        return self._key("feed_token", digest=digest(token))
+
+    def build_lock(self, code: str) -> str:
+        """The lock a worker holds while it builds the store's feed."""
+        return self._key("build_lock", code=code)
+
+    def build_queued(self, code: str) -> str:
+        """The marker (and job id) of the store's queued build."""
+        return self._key("build_queued", code=code)
+
+    def build_dirty(self, code: str) -> str:
+        """The marker asking for one more build after the running one."""
+        return self._key("build_dirty", code=code)
+
+    def rate_log(self, code: str) -> str:
+        """The store's request log the rate limiter reserves slots in."""
+        return self._key("rate_log", code=code)
+
+    def rate_pause(self, code: str) -> str:
+        """The key whose TTL pauses every request to the store's API."""
+        return self._key("rate_pause", code=code)
+
+    def rate_limits(self, code: str) -> str:
+        """The limits Jumpseller announced for the store."""
+        return self._key("rate_limits", code=code)
+
+    def refresh_lock(self, code: str) -> str:
+        """The lock that lets one process at a time refresh the store's token."""
+        return self._key("refresh_lock", code=code)
+
+    def oauth_pending(self, nonce: str) -> str:
+        """The authorization a browser started, found by the nonce in its cookie."""
+        return self._key("oauth_pending", digest=digest(nonce))
+
+    def of_store(self, code: str) -> list[str]:
+        """Every key named after one store, so removing the store leaves none behind."""
+        return [self._key(kind, code=code) for kind, t in LAYOUT.items() if "{code}" in t]
+
+    def patterns(self) -> dict[str, re.Pattern[str]]:
+        """A full-match pattern per kind of key, to check what a Redis really holds."""
+        return {
+            kind: re.compile(re.escape(self.prefix) + _pattern(template))
+            for kind, template in LAYOUT.items()
+        }
+
+    def kind_of(self, key: str) -> str | None:
+        """The kind of a key, or None when it is not one the app writes."""
+        for kind, pattern in self.patterns().items():
+            if pattern.fullmatch(key):
+                return kind
+        return None

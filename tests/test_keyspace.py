@@ -1,0 +1,107 @@
+"""The keyspace names every Redis key the app writes, with the names deployments already hold."""
+
+from __future__ import annotations
+
+import pytest
+from feedapp_dev.sandbox import SandboxConfig
+from redis import Redis
+
+from feedapp.builds import builder, queueing
+from feedapp.keyspace import LAYOUT, STORE_DOCUMENTS, STORE_RECORD_FIELDS, Keyspace, digest
+
+#: The key of each kind as deployments hold it today (store "shop", secret "s"): no migration.
+TODAY = {
+    "store": "feedapp:store:shop",
+    "store_index": "feedapp:stores",
+    "feed_token": f"feedapp:feedtoken:{digest('s')}",
+    "build_lock": "feedapp:lock:build:shop",
+    "build_queued": "feedapp:queued:shop",
+    "build_dirty": "feedapp:dirty:shop",
+    "rate_log": "feedapp:ratelog:shop",
+    "rate_pause": "feedapp:ratepause:shop",
+    "rate_limits": "feedapp:ratelimits:shop",
+    "refresh_lock": "feedapp:lock:refresh:shop",
+    "oauth_pending": f"feedapp:oauth:pending:{digest('s')}",
+}
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    """Limits other than the documented ones, so the limiter records what Jumpseller announced."""
+    return SandboxConfig(product_count=120, per_second=15, per_minute=700)
+
+
+def test_key_names_are_those_deployments_hold() -> None:
+    keys = Keyspace("feedapp:")
+    assert set(TODAY) == set(LAYOUT)
+    assert {kind: keys.kind_of(key) for kind, key in TODAY.items()} == {k: k for k in TODAY}
+    assert keys.store("shop") == TODAY["store"] and keys.store_index() == TODAY["store_index"]
+    assert keys.feed_token("s") == TODAY["feed_token"]
+    assert keys.oauth_pending("s") == TODAY["oauth_pending"]
+    per_store = {
+        keys.build_lock: "build_lock",
+        keys.build_queued: "build_queued",
+        keys.build_dirty: "build_dirty",
+        keys.rate_log: "rate_log",
+        keys.rate_pause: "rate_pause",
+        keys.rate_limits: "rate_limits",
+        keys.refresh_lock: "refresh_lock",
+    }
+    for name, kind in per_store.items():
+        assert name("shop") == TODAY[kind]
+    assert sorted(keys.of_store("shop")) == sorted(
+        key for kind, key in TODAY.items() if LAYOUT[kind].endswith("{code}")
+    )
+
+
+def test_patterns_refuse_what_is_not_a_key_of_ours() -> None:
+    keys = Keyspace("feedapp:")
+    for stray in (
+        "feedapp:store:Shop",  # not a store code
+        "feedapp:store:shop:extra",
+        "feedapp:feedtoken:not-a-digest",
+        "other:store:shop",
+        "store:shop",
+        "feedapp:installed:shop",
+    ):
+        assert keys.kind_of(stray) is None, stray
+
+
+def our_keys(redis: Redis) -> set[str]:
+    """Every key in the test database except RQ's own."""
+    return {k.decode() for k in redis.scan_iter(count=1000)} - {
+        k.decode() for k in redis.scan_iter("rq:*", count=1000)
+    }
+
+
+def test_every_key_written_is_declared(client, svc, installed, config, redis: Redis) -> None:
+    """A real install, a build with a token refresh, /install and a rotated feed URL."""
+    code = installed.code
+    keys = svc.keys
+    seen: set[str] = set()
+    # The access token has run out: the build refreshes it under the refresh lock.
+    svc.registry.save_tokens(code, installed.access_token, installed.refresh_token, 0)
+
+    def build() -> object:
+        assert queueing.request_build(svc, code, reason="edit during the build") == "dirty"
+        result = builder.build_feed(svc, code)
+        seen.update(our_keys(redis))  # the build lock and the dirty marker exist only now
+        return result
+
+    assert queueing.run_with_lock(svc, code, build) is not None
+    assert queueing.is_queued(svc, code)  # the follow-up build the dirty marker asked for
+    assert client.get("/install").status_code == 302  # an authorization in progress
+    svc.registry.rotate_feed_token(code)  # the old URL keeps working for its grace period
+    seen.update(our_keys(redis))
+
+    outside = sorted(key for key in seen if not key.startswith(config.KEY_PREFIX))
+    assert outside == [], "keys outside KEY_PREFIX"
+    undeclared = sorted(key for key in seen if keys.kind_of(key) is None)
+    assert undeclared == [], "keys the keyspace does not declare"
+    kinds = {keys.kind_of(key) for key in seen}
+    expected = set(LAYOUT) - {"refresh_lock", "rate_pause"}  # released at once; never paused
+    assert expected <= kinds, f"never written: {sorted(expected - kinds)}"
+    assert sum(keys.kind_of(key) == "feed_token" for key in seen) == 2  # current and rotated
+    fields = {f.decode() for f in redis.hkeys(keys.store(code))}
+    assert fields <= {*STORE_RECORD_FIELDS, *STORE_DOCUMENTS}, "undeclared fields on the store"
+    assert {"build", "last_good", "diagnostics", "categories"} <= fields
