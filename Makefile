@@ -3,7 +3,18 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
+WHEELHOUSE := $(VENV)/wheelhouse
+
 .PHONY: run test setup lint bench translations stress
+
+# The tests need redis-server (unless REDIS_URL is set) and chromium: without them `make test`
+# stops here, before setting anything up, with one line saying what to install.
+ifneq ($(filter test stress,$(MAKECMDGOALS)),)
+MISSING := $(shell $(PY) tests/prerequisites.py)
+ifneq ($(MISSING),)
+$(error $(MISSING))
+endif
+endif
 
 $(BIN)/flask: pyproject.toml dev/pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -11,7 +22,16 @@ $(BIN)/flask: pyproject.toml dev/pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]' -e ./dev
 	touch $(BIN)/flask
 
-setup: $(BIN)/flask
+# The image's dependencies and build backend as wheels, fetched while there is a network, so
+# tests/test_packaging.py can install them into a fresh virtualenv offline.
+$(WHEELHOUSE)/requirements.txt: pyproject.toml | $(BIN)/flask
+	$(BIN)/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb")); \
+		print(*p["build-system"]["requires"], *p["project"]["dependencies"], sep="\n")' \
+		> $(WHEELHOUSE).txt
+	$(BIN)/pip wheel -q -w $(WHEELHOUSE) -r $(WHEELHOUSE).txt
+	mv $(WHEELHOUSE).txt $@
+
+setup: $(BIN)/flask $(WHEELHOUSE)/requirements.txt
 
 run: setup
 	$(BIN)/python -m feedapp_dev.demo
@@ -24,7 +44,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 bench: setup
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 # Find races before CI does: `slow or browser` tests 5 times, then 2 more beside two CPU-bound
 # processes; exits 1 if any run failed. Pytest arguments: make stress STRESS_ARGS='-- -x'

@@ -1,12 +1,16 @@
-"""Shared fixtures: a real Redis (db 15, flushed per test), the app, its client and registry."""
+"""Shared fixtures: a real Redis (the run's own unless REDIS_URL is set), the app and registry."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prerequisites import missing
 from redis import Redis
+from redis.exceptions import RedisError
+from redis_server import RedisServer
 
 from config import TestConfig
 from feedapp import create_app
@@ -18,15 +22,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite golden files")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Stop before any test, with one line, when this machine cannot run the suite."""
+    if config.option.help or config.option.collectonly:
+        return
+    given = os.environ.get("REDIS_URL")
+    problem = missing(given)
+    if problem is None and given:
+        try:
+            Redis.from_url(given, socket_connect_timeout=2).ping()
+        except (RedisError, ValueError) as exc:
+            problem = (
+                f"The Redis at REDIS_URL does not answer ({exc}): start it, or unset REDIS_URL "
+                "and the tests start a redis-server of their own"
+            )
+    if problem:
+        pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
+
+
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    """The test Redis; the suite fails (never skips) when it does not answer."""
-    url = TestConfig().REDIS_URL
-    try:
-        Redis.from_url(url, socket_connect_timeout=2).ping()
-    except Exception as exc:
-        pytest.fail(f"Redis at {url} does not answer ({exc}); start redis-server or set REDIS_URL.")
-    return url
+def redis_url() -> Iterator[str]:
+    """REDIS_URL when set; otherwise a redis-server of this run's own, never someone else's."""
+    given = os.environ.get("REDIS_URL")
+    if given:
+        yield given
+        return
+    with RedisServer() as url, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REDIS_URL", url)  # for any TestConfig() and child process as well
+        yield url
 
 
 @pytest.fixture

@@ -163,7 +163,7 @@ def violations(feed: bytes) -> list[str]:
     found = [f"item {i.get('id', ['?'])[0]}: {v}" for i in items for v in item_violations(i)]
     ids = Counter(i["id"][0].casefold() for i in items if i.get("id"))
     found += [f"id {k!r} used {n} times" for k, n in ids.items() if n > 1]
-    gtins = Counter(i["gtin"][0] for i in items if i.get("gtin"))
+    gtins = Counter(i["gtin"][0].zfill(14) for i in items if i.get("gtin"))  # GS1 pads to 14
     found += [f"gtin {k} sent on {n} items" for k, n in gtins.items() if n > 1]
     groups: dict[str, list[dict[str, list[str]]]] = defaultdict(list)
     for item in items:

@@ -1,57 +1,131 @@
-"""The benchmark suite runs end to end in quick mode, so its code cannot rot unnoticed."""
+"""The benchmark suite runs end to end in quick mode, so its code cannot rot unnoticed, and a
+missed target fails its run."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from urllib.parse import urlsplit
 
 import pytest
+from feedapp_dev.sandbox.catalogue import generate_categories
 from processes import ROOT
+from redis import Redis
 
-from tests.bench.floor import build_requests, pages_floor, rate_floor
+from tests.bench.floor import catalogue_requests, pages_floor, rate_floor
+from tests.bench.report import Row
+from tests.bench.targets import TARGETS, judge
 
-SMOKE_DB = 11
 SECTIONS = ("build", "render", "memory", "serving", "freshness")
+
+
+def bench(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`python -m tests.bench ARGS`, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "tests.bench", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def test_floor_is_the_per_second_limit_until_the_minute_binds() -> None:
     assert rate_floor(16) == pytest.approx(0.8)
     assert rate_floor(800) == pytest.approx(40.0)
     assert rate_floor(801) == pytest.approx(60.05)  # the 801st waits for the minute window
-    assert rate_floor(1006) == pytest.approx(70.3)
+    assert rate_floor(1004) == pytest.approx(70.2)
     assert rate_floor(1601) == pytest.approx(120.05)
     assert rate_floor(2500, per_minute=2000) == pytest.approx(125.0)  # minute never binds
 
 
-def test_requests_of_a_build() -> None:
-    # info, languages, 1 category page + empty, count, 10 product pages, final empty page
-    assert build_requests(1000, categories=30) == 16
-    assert build_requests(100_000, categories=30) == 1006
+def test_floor_counts_the_catalogue_not_the_requests_made() -> None:
+    # info, languages, count, 1 category page, 10 product pages: no empty pages, no hooks
+    assert catalogue_requests(1000, categories=24) == 14
+    assert catalogue_requests(1001, categories=24) == 15
+    assert catalogue_requests(100_000, categories=24) == 1004
+    assert catalogue_requests(1000, categories=250) == 16  # three category pages
+    assert catalogue_requests(0, categories=0) == 4  # the start-up requests alone
     assert pages_floor(10_000) == pytest.approx(5.0)
 
 
-def test_unknown_section_is_refused() -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "tests.bench", "--only", "build,speed"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def test_full_runs_judge_every_goal_and_quick_runs_only_the_ones_set() -> None:
+    def rows() -> list[Row]:
+        return [
+            Row("render ratio to floor", "0.22x", "", "render.ratio", 0.22),
+            Row("peak RSS ratio", "1.10x", "", "memory.ratio", 1.1),
+            Row("render floor", "45,000 items/s", ""),
+        ]
+
+    full = rows()
+    assert judge(full, quick=False, overrides={}) == [
+        "render.ratio: render ratio to floor 0.22x, target >= 0.6x"
+    ]
+    assert [(r.target, r.met) for r in full] == [(">= 0.6x", False), ("<= 1.3x", True), ("-", None)]
+    quick = rows()
+    assert judge(quick, quick=True, overrides={}) == []
+    assert [r.met for r in quick] == [None, None, None]
+    assert quick[0].target == ">= 0.6x: not judged"
+    forced = rows()
+    assert judge(forced, quick=True, overrides={"memory.ratio": 1.05}) == [
+        "memory.ratio: peak RSS ratio 1.1x, target <= 1.05x"
+    ]
+    assert [r.met for r in forced] == [None, False, None]
+
+
+def test_unknown_section_or_target_is_refused() -> None:
+    run = bench("--only", "build,speed")
     assert run.returncode == 2
     assert "unknown section(s) speed" in run.stderr
+    run = bench("--target", "speed=3")
+    assert run.returncode == 2
+    assert "NAME one of " + ", ".join(TARGETS) in run.stderr
+
+
+def test_quick_run_leaves_the_real_targets_unjudged(tmp_path, redis: Redis, redis_url) -> None:
+    out = tmp_path / "bench.json"
+    run = bench("--quick", "--only", "render", "--json", str(out), "--redis-url", redis_url)
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    assert "render ratio to floor" in run.stdout
+    assert ">= 0.6x: not judged" in run.stdout
+    assert "No target judged" in run.stdout
+    assert json.loads(out.read_text())["missed"] == []
+
+
+def test_quick_run_exits_1_when_a_target_is_set_impossibly_high(
+    tmp_path, redis: Redis, redis_url
+) -> None:
+    out = tmp_path / "bench.json"
+    run = bench(
+        "--quick", "--only", "render", "--json", str(out), "--redis-url", redis_url,
+        "--target", "render.ratio=1000",
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout + run.stderr[-3000:]
+    table, _, verdict = run.stdout.partition("Targets missed (1 of 1): render.ratio: ")
+    assert "render ratio to floor" in table and ">= 1000x (set) | NO" in table  # table first
+    assert verdict.startswith("render ratio to floor ") and "x, target >= 1000x\n" in verdict
+    document = json.loads(out.read_text())
+    assert document["target_overrides"] == {"render.ratio": 1000.0}
+    assert [m.split(":")[0] for m in document["missed"]] == ["render.ratio"]
+
+
+def test_a_target_this_run_cannot_judge_is_an_error(tmp_path, redis: Redis, redis_url) -> None:
+    out = tmp_path / "bench.json"
+    run = bench(
+        "--quick", "--only", "render", "--json", str(out), "--redis-url", redis_url,
+        "--target", "build.10k=1",
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert "no figure of this run carries target(s) build.10k" in run.stderr
 
 
 @pytest.mark.slow
-def test_quick_suite_prints_and_saves_every_section(tmp_path, redis_url) -> None:
-    # A database of its own (the suite flushes it): not the tests' 13-15, not a full run's 12.
-    bench_redis = urlsplit(redis_url)._replace(path=f"/{SMOKE_DB}").geturl()
+def test_quick_suite_prints_and_saves_every_section(tmp_path, redis: Redis, redis_url) -> None:
     out = tmp_path / "bench.json"
     command = [sys.executable, "-m", "tests.bench", "--quick", "--json", str(out)]
     suite = subprocess.Popen(
-        [*command, "--redis-url", bench_redis],
+        [*command, "--redis-url", redis_url],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -76,13 +150,20 @@ def test_quick_suite_prints_and_saves_every_section(tmp_path, redis_url) -> None
         assert label in table
     document = json.loads(out.read_text())
     assert document["mode"] == "quick"
+    assert document["missed"] == []
     assert document["machine"]["cores"] >= 1
     assert set(document["sections"]) == set(SECTIONS)
     for name in SECTIONS:
         rows = document["sections"][name]["rows"]
         assert rows and all(row["figure"] in table for row in rows)
+        assert all(row["met"] is None for row in rows)  # quick: nothing judged
+    goals = {r["goal"] for s in document["sections"].values() for r in s["rows"] if r["goal"]}
+    assert goals == {"render.ratio", "memory.ratio", "serve.304"}  # no build goal at these sizes
+    categories = generate_categories()
     for build in document["sections"]["build"]["runs"]:
-        assert build["requests_needed"] >= build["requests_for_catalogue"]
+        assert build["categories"] == len(categories)
+        assert build["requests_needed"] == catalogue_requests(build["products"], len(categories))
+        assert build["requests_served"] >= build["requests_needed"]
         assert build["floor_seconds"] > 0 and build["ratio_to_floor"] > 0
         assert build["peak_rss_mib"] > build["baseline_rss_mib"] > 0
     assert all(p["same_bytes"] for p in document["sections"]["render"]["passes"])

@@ -24,6 +24,8 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_BIN = Path(sys.executable).parent
+#: The image's dependencies as wheels, fetched by `make setup`, so this test needs no network.
+WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
 #: Checkout files the running app never reads (catalog tooling), so the wheel leaves them out.
 NOT_SHIPPED = (
     "*/__pycache__/*",
@@ -67,9 +69,10 @@ def dockerfile_copies() -> list[tuple[list[str], str]]:
 
 
 def clean_env() -> dict[str, str]:
-    """The environment minus whatever could point Python or Flask back at the checkout."""
+    """The environment minus what could point Python or Flask at the checkout, or pip elsewhere."""
     drop = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "FLASK_APP")
-    return {k: v for k, v in os.environ.items() if k not in drop}
+    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PIP_")}
+    return {**env, "PIP_CONFIG_FILE": os.devnull}  # pip reads no settings: the wheelhouse only
 
 
 def run(args: list[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -95,6 +98,8 @@ def flask_commands(flask: Path, cwd: Path) -> set[str]:
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     """A fresh virtualenv holding what the image holds; returns the folder to run things from."""
+    if not (WHEELHOUSE / "requirements.txt").is_file():
+        pytest.fail(f"no wheelhouse at {WHEELHOUSE}: run `make setup` once, online", pytrace=False)
     started = time.monotonic()
     base = tmp_path_factory.mktemp("image")
     build = base / "build"
@@ -111,10 +116,11 @@ def image(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
     requirements = tomllib.loads((build / "pyproject.toml").read_text())["project"]
     (build / "requirements.txt").write_text("\n".join(requirements["dependencies"]))
     venv = base / "venv"
+    offline = ["--no-index", "--find-links", WHEELHOUSE]
     for step in (
         [sys.executable, "-m", "venv", venv],
-        [venv / "bin" / "pip", "install", "-q", "-r", "requirements.txt"],
-        [venv / "bin" / "pip", "install", "-q", "--no-deps", "."],
+        [venv / "bin" / "pip", "install", "-q", *offline, "-r", "requirements.txt"],
+        [venv / "bin" / "pip", "install", "-q", *offline, "--no-deps", "."],
     ):
         done = run(step, build)
         assert done.returncode == 0, f"{step}: {done.stdout}{done.stderr}"

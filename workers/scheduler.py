@@ -37,6 +37,11 @@ def recover_stale(svc: Services, code: str, status: dict, now: float) -> bool:
     build = status.get("build") or {}
     if build.get("state") != "running" or queueing.is_running(svc, code):
         return False
+    # Read it again now that no lock is held: a build that ended meanwhile wrote its outcome
+    # before it let go of its lock.
+    build = svc.registry.get_json(code, "build") or {}
+    if build.get("state") != "running":
+        return False
     if now - float(build.get("started_at") or now) < svc.config.BUILD_LOCK_TTL:
         return False
     build.update(

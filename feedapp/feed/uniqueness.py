@@ -14,7 +14,9 @@ class GtinLedger:
     """Which item claimed each GTIN first in this build, so later items sharing it drop it."""
 
     def __init__(self) -> None:
-        self._owners: dict[str, str] = {}
+        # Keyed by the GTIN's value: GS1 pads every length to 14 digits, so "012345678905" and
+        # "0012345678905" are one product; an int key is also half the memory of its text.
+        self._owners: dict[int, str] = {}
 
     def settle(self, mapped: MappedProduct) -> None:
         """Drop, in place, each GTIN an earlier item already sent, and say which item kept it."""
@@ -22,7 +24,7 @@ class GtinLedger:
             gtin = next((value for name, value in item.fields if name == "gtin"), None)
             if gtin is None:
                 continue
-            owner = self._owners.setdefault(gtin, item.id)
+            owner = self._owners.setdefault(int(gtin), item.id)
             if owner == item.id:
                 continue
             fields = [(name, value) for name, value in item.fields if name != "gtin"]

@@ -1,4 +1,8 @@
-"""The rate-limit floor: the least time Jumpseller's documented limits allow a build's requests."""
+"""The rate-limit floor: the least time Jumpseller's limits allow for reading a catalogue.
+
+The floor counts the requests the catalogue needs, not the ones a build chose to make, so a
+build that wastes requests is measured against the same floor as one that does not.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,26 @@ PER_MINUTE = 800
 MINUTE = 60.0
 PAGE_SIZE = 100
 
+#: What a build must ask before (or beside) its product pages, whatever it does with the answers:
+#: the store's currency, URL and name; its languages; the product count that sizes the paging;
+#: and the category tree (ceil(C/100) pages, at least one), which product types are built from.
+STARTUP_REQUESTS = ("store/info.json", "store/languages.json", "products/count.json")
+
 FLOOR_FORMULA = (
-    "floor(R) = max(R/20, 60*k + (R - 800*k)/20) s with k = floor((R-1)/800): each request "
-    "holds one 1/20-s slot, and at most 800 fit in any 60 s, so request 800*k+1 waits until "
-    "60*k s after the first"
+    "floor(R) = max(R/20, 60k + (R - 800k)/20) s with k = floor((R-1)/800): each request "
+    "holds one 1/20-s slot, and at most 800 fit in any 60 s, so request 800k+1 waits until "
+    "60k s after the first"
 )
 REQUESTS_FORMULA = (
-    "2 (store/info, store/languages) + ceil(C/100)+1 (category pages to an empty one) "
-    "+ 1 (products/count) + ceil(N/100) (product pages) + 1 (the empty page past them)"
+    "R = ceil(N/100) product pages + the start-up requests no build can skip: "
+    f"{', '.join(STARTUP_REQUESTS)} and max(1, ceil(C/100)) category pages"
 )
-PAGES_FORMULA = "pages floor = ceil(N/100)/20 s (issue 4's definition: product pages only)"
+NOT_COUNTED = (
+    "Not in R, because a build chooses them: the page read past the last one (products added "
+    "while paging land there), the empty category page that ends the tree, webhook checks and "
+    "registration, retries"
+)
+PAGES_FORMULA = "Pages floor = ceil(N/100)/20 s (issue 4's definition: product pages only)"
 
 
 def rate_floor(
@@ -38,14 +52,19 @@ def rate_floor(
 
 
 def pages(products: int, page_size: int = PAGE_SIZE) -> int:
-    """Product pages of a catalogue (the API's largest page is 100)."""
+    """Pages of `products` rows (the API's largest page is 100)."""
     return -(-products // page_size)
 
 
-def build_requests(products: int, categories: int, page_size: int = PAGE_SIZE) -> int:
-    """The requests reading a catalogue takes when nothing fails (REQUESTS_FORMULA)."""
-    category_requests = pages(categories, page_size) + 1
-    return 2 + category_requests + 1 + pages(products, page_size) + 1
+def catalogue_requests(products: int, categories: int, page_size: int = PAGE_SIZE) -> int:
+    """The requests reading a catalogue of `products` and `categories` needs (REQUESTS_FORMULA)."""
+    category_pages = max(1, pages(categories, page_size))
+    return len(STARTUP_REQUESTS) + category_pages + pages(products, page_size)
+
+
+def catalogue_floor(products: int, categories: int) -> float:
+    """Seconds the limits allow, at best, for reading the catalogue."""
+    return rate_floor(catalogue_requests(products, categories))
 
 
 def pages_floor(products: int, per_second: int = PER_SECOND) -> float:

@@ -80,8 +80,6 @@ def run(bench: Bench) -> Section:
         Row(
             f"edit to published feed ({size_label(products)} products)",
             f"{median:.1f} s",
-            "-",
-            None,
             f"{len(runs)} runs; {waited:.2f} s of it before the worker started",
         )
     ]

@@ -65,6 +65,12 @@ def wait_built(svc, code: str, timeout: float = 120, after: float = 0.0) -> dict
     return wait_for(done, timeout, f"a build of {code}", every=0.2)
 
 
+def ok(status: dict) -> dict:
+    """The status of a build that succeeded; otherwise fail with the build's error."""
+    assert status["state"] == "ok", status["error"]
+    return status
+
+
 def builds_run(svc) -> list[dict]:
     """Results of every job that really built (not deferred to a running build)."""
     registry = FinishedJobRegistry(queueing.QUEUE, connection=svc.redis)
@@ -116,8 +122,8 @@ def feed_bytes(svc, code: str) -> bytes:
 def test_worker_builds_and_the_feed_is_served(svc, installed, sandbox, start, live_config) -> None:
     start("worker")
     assert queueing.request_build(svc, installed.code, reason="test") == "queued"
-    status = wait_built(svc, installed.code)
-    assert status["state"] == "ok" and status["items"] > 1000
+    status = ok(wait_built(svc, installed.code))
+    assert status["items"] > 1000
     assert status["problems"]  # the sandbox catalogue has deliberate mistakes
     client = create_app(live_config, redis=svc.redis).test_client()
     reply = client.get(f"/feeds/{installed.feed_token}.xml")
@@ -128,12 +134,12 @@ def test_worker_builds_and_the_feed_is_served(svc, installed, sandbox, start, li
 def test_failing_replies_give_the_same_feed(svc, installed, sandbox, start) -> None:
     start("worker")
     queueing.request_build(svc, installed.code)
-    assert wait_built(svc, installed.code)["state"] == "ok"
+    ok(wait_built(svc, installed.code))
     clean = feed_bytes(svc, installed.code)
     control(sandbox, "config", {"error_rate": 0.04, "drop_rate": 0.03, "malformed_rate": 0.03})
     mark = time.time()
     queueing.request_build(svc, installed.code)
-    assert wait_built(svc, installed.code, after=mark)["state"] == "ok"
+    ok(wait_built(svc, installed.code, after=mark))
     stats = control(sandbox, "stats", method="get")
     assert stats["server_errors"] + stats["dropped"] + stats["malformed"] > 0
     assert feed_bytes(svc, installed.code) == clean
@@ -182,7 +188,7 @@ def test_killed_worker_keeps_the_old_feed_then_recovers(
 ):
     worker = start("worker")
     queueing.request_build(svc, installed.code)
-    assert wait_built(svc, installed.code)["state"] == "ok"
+    ok(wait_built(svc, installed.code))
     old = feed_bytes(svc, installed.code)
     client = create_app(live_config, redis=svc.redis).test_client()
     url = f"/feeds/{installed.feed_token}.xml"
@@ -227,7 +233,7 @@ def test_killed_worker_keeps_the_old_feed_then_recovers(
     mark = time.time()
     start("worker")
     assert tick(svc) == {installed.code: "queued"}  # the scheduler sees the abandoned build
-    assert wait_built(svc, installed.code, after=mark)["state"] == "ok"
+    ok(wait_built(svc, installed.code, after=mark))
     assert b"Renamed while the worker died" in feed_bytes(svc, installed.code)
 
 
@@ -300,8 +306,7 @@ def test_store_with_lower_limits_gets_no_429(svc, installed, sandbox, start) -> 
 def test_two_schedulers_queue_one_build(svc, installed, sandbox, start) -> None:
     schedulers = [start("scheduler"), start("scheduler")]
     start("worker")
-    status = wait_built(svc, installed.code, timeout=60)
-    assert status["state"] == "ok"
+    ok(wait_built(svc, installed.code, timeout=60))
 
     def both_ticked() -> bool:  # each scheduler ticks once at start, then every minute
         return all("executed successfully" in s.log.read_text() for s in schedulers)

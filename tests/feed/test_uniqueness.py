@@ -41,6 +41,13 @@ def test_the_first_item_keeps_a_shared_gtin_and_the_others_drop_it() -> None:
     assert {p.severity for p in shoes.problems} == {"warning"}
 
 
+def test_the_same_gtin_written_at_another_length_is_the_same_product() -> None:
+    ledger = GtinLedger()
+    product = mapped("3", ("3-1", "012345678905"), ("3-2", "0012345678905"))
+    ledger.settle(product)
+    assert gtins(product) == ["012345678905", None]
+
+
 def test_distinct_gtins_and_items_without_one_are_untouched() -> None:
     ledger = GtinLedger()
     product = mapped("5", ("5-1", "7801234567892"), ("5-2", None), ("5-3", "7809876543217"))

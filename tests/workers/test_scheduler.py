@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 from feedapp.builds import queueing
+from feedapp.builds.status import read_status
 from feedapp.stores import Store
-from workers.scheduler import FAILED_BACKOFF, due_stores, is_due, tick
+from workers.scheduler import FAILED_BACKOFF, due_stores, is_due, recover_stale, tick
 
 NOW = 1_800_000_000.0
 
@@ -49,3 +50,16 @@ def test_running_build_with_live_lock_is_left_alone(svc, registry, store) -> Non
     registry.set_json("teststore", "build", {"state": "running", "started_at": time.time() - 600})
     with queueing.build_lock(svc, "teststore"):
         assert due_stores(svc) == []
+
+
+def test_a_build_ending_while_the_tick_looks_is_not_taken_for_abandoned(
+    svc, registry, store
+) -> None:
+    """The tick read "running"; then the build published and released its lock: not abandoned."""
+    started = time.time() - 600
+    registry.set_json("teststore", "build", {"state": "running", "started_at": started})
+    seen = read_status(registry, "teststore")  # what the tick read while the build ran
+    done = {"state": "ok", "started_at": started, "finished_at": time.time()}
+    registry.set_json("teststore", "build", done)  # a build writes its outcome, then unlocks
+    assert not recover_stale(svc, "teststore", seen, time.time())
+    assert registry.get_json("teststore", "build") == done
