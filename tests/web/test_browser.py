@@ -208,7 +208,8 @@ def rebuild_and_watch(app: FrameLocator) -> None:
         if seen[-1][0] in ("ok", "failed"):
             break
         time.sleep(0.1)
-    assert seen[-1] == ("ok", "100"), seen
+    # On failure, say why the build failed: the panel shows the merchant's and operator's text.
+    assert seen[-1] == ("ok", "100"), (seen[-5:], panel.inner_text())
     assert any(state == "running" for state, _ in seen), seen
     items = int(app.locator("#status-box").get_attribute("data-items"))
     assert items > 0
