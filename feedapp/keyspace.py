@@ -30,7 +30,7 @@ LAYOUT: dict[str, str] = {
     "build_queued": "queued:{code}",
     # string: the store changed during its build, so one more build follows
     "build_dirty": "dirty:{code}",
-    # sorted set: the store's API request reservations of the last minute
+    # sorted set: request slots scored by when each ended; one in flight scores sent + 120 s
     "rate_log": "ratelog:{code}",
     # string whose TTL pauses every request to the store's API
     "rate_pause": "ratepause:{code}",
