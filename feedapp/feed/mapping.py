@@ -179,7 +179,9 @@ class _ProductMapping:
         age group and gender; apart from the group, each title names the variant's options.
         """
         if options_text and options_text.casefold() not in title.casefold():
-            title = render_title("{name} - {options}", self.name, options_text, "", 150)[0]
+            title = render_title(
+                "{name} - {options}", self.name, options_text, "", LIMITS["title"]
+            )[0]
         fields = [
             (name, title if name == "title" else value)
             for name, value in item.fields

@@ -263,10 +263,15 @@ def render_title(pattern: str, name: str, options: str, brand: str, limit: int) 
 def _render(pattern: str, name: str, options: str, brand: str) -> str:
     """Fill the placeholders; an empty one vanishes together with its separator."""
     values = {"name": name, "options": options, "brand": brand}
-    plain = plain_text(pattern)[0]  # markup typed into the pattern never reaches a title
-    rendered = _PLACEHOLDER.sub(lambda m: values[m.group(1)] or "\x00", plain)
+    rendered = _PLACEHOLDER.sub(lambda m: values[m.group(1)] or "\x00", _plain_pattern(pattern))
     rendered = _drop_empty_slots(rendered) if "\x00" in rendered else rendered
     return _SPACES.sub(" ", _EMPTY_BRACKETS.sub("", rendered)).strip()
+
+
+@lru_cache(maxsize=16)
+def _plain_pattern(pattern: str) -> str:
+    """The title pattern without markup, cleaned once per build rather than once per item."""
+    return plain_text(pattern)[0]
 
 
 def _drop_empty_slots(text: str) -> str:
