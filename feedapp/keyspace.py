@@ -38,8 +38,14 @@ LAYOUT: dict[str, str] = {
     "rate_limits": "ratelimits:{code}",
     # redis-py lock: one token refresh per store across all processes
     "refresh_lock": "lock:refresh:{code}",
-    # string (JSON): an authorization started by /install, spent by /callback
-    "oauth_pending": "oauth:pending:{digest}",
+    # string: an authorization's state, spent by /callback (set only there, expires with it)
+    "oauth_spent": "oauth:spent:{digest}",
+    # string (JSON): a page session (store, created), expiring at its absolute lifetime
+    "session": "session:{digest}",
+    # sorted set: a store's session ids scored by expiry, so they can all be ended at once
+    "store_sessions": "sessions:{code}",
+    # string: a webhook delivery already acted on, so a replay changes nothing
+    "webhook_seen": "webhook:seen:{digest}",
 }
 
 #: Fields of a store's hash that hold the record itself.
@@ -109,9 +115,21 @@ class Keyspace:
         """The lock that lets one process at a time refresh the store's token."""
         return self._key("refresh_lock", code=code)
 
-    def oauth_pending(self, nonce: str) -> str:
-        """The authorization a browser started, found by the nonce in its cookie."""
-        return self._key("oauth_pending", digest=digest(nonce))
+    def oauth_spent(self, state: str) -> str:
+        """The marker that an authorization's state was used, so a callback works once."""
+        return self._key("oauth_spent", digest=digest(state))
+
+    def session(self, sid: str) -> str:
+        """A page session, named by its id's hash."""
+        return self._key("session", digest=digest(sid))
+
+    def store_sessions(self, code: str) -> str:
+        """The ids of a store's page sessions."""
+        return self._key("store_sessions", code=code)
+
+    def webhook_seen(self, code: str, delivery: str) -> str:
+        """The marker of one webhook delivery to a store (event and body) already acted on."""
+        return self._key("webhook_seen", digest=digest(f"{code}\n{delivery}"))
 
     def of_store(self, code: str) -> list[str]:
         """Every key named after one store, so removing the store leaves none behind."""

@@ -121,7 +121,7 @@ def point_at_sandbox(
     config.JUMPSELLER_API_URL = sandbox.api_url
     config.JUMPSELLER_CLIENT_ID = credentials.client_id
     config.JUMPSELLER_CLIENT_SECRET = credentials.client_secret
-    config.FRAME_ANCESTORS = ["https://*.jumpseller.com", sandbox.url]
+    config.FRAME_ANCESTORS = ["https://{store}.jumpseller.com", sandbox.url]
     if public_url is not None:
         config.PUBLIC_URL = public_url
     return config

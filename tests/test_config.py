@@ -86,7 +86,8 @@ WRONG_VALUES = [
         "FRAME_ANCESTORS",
         "https://*.jumpseller.com; script-src *",
         "FRAME_ANCESTORS must be origins that may frame the app, separated by spaces "
-        "(e.g. https://*.jumpseller.com https://admin.example.com), "
+        "({store}: the page's store) (e.g. https://{store}.jumpseller.com "
+        "https://admin.example.com), "
         "not 'https://*.jumpseller.com; script-src *'",
     ),
     (
@@ -143,7 +144,7 @@ def test_defaults_are_the_documented_ones() -> None:
     assert cfg.JUMPSELLER_AUTH_URL == "https://accounts.jumpseller.com"
     assert cfg.JUMPSELLER_API_URL == "https://api.jumpseller.com/v1"
     assert cfg.JUMPSELLER_SCOPES == ["read_products", "read_store", "read_hooks", "write_hooks"]
-    assert cfg.FRAME_ANCESTORS == ["https://*.jumpseller.com"]
+    assert cfg.FRAME_ANCESTORS == ["https://{store}.jumpseller.com"]
     assert cfg.FEEDS_DIR == ROOT / "feeds"
     assert cfg.KEY_PREFIX == "feedapp:"
     assert (cfg.BUILD_LOCK_TTL, cfg.WEBHOOK_DEBOUNCE_SECONDS) == (60, 60.0)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from feedapp_dev.sandbox import SandboxConfig
 from redis import Redis
 
 from feedapp.builds import builder, queueing
+from feedapp.jumpseller.hooks import PATH, signature
 from feedapp.keyspace import LAYOUT, STORE_DOCUMENTS, STORE_RECORD_FIELDS, Keyspace, digest
+from feedapp.sessions import SessionStore
 
 #: The key of each kind as deployments hold it today (store "shop", secret "s"): no migration.
 TODAY = {
@@ -21,7 +26,10 @@ TODAY = {
     "rate_pause": "feedapp:ratepause:shop",
     "rate_limits": "feedapp:ratelimits:shop",
     "refresh_lock": "feedapp:lock:refresh:shop",
-    "oauth_pending": f"feedapp:oauth:pending:{digest('s')}",
+    "oauth_spent": f"feedapp:oauth:spent:{digest('s')}",
+    "session": f"feedapp:session:{digest('s')}",
+    "store_sessions": "feedapp:sessions:shop",
+    "webhook_seen": f"feedapp:webhook:seen:{digest('shop' + chr(10) + 's')}",
 }
 
 
@@ -37,7 +45,9 @@ def test_key_names_are_those_deployments_hold() -> None:
     assert {kind: keys.kind_of(key) for kind, key in TODAY.items()} == {k: k for k in TODAY}
     assert keys.store("shop") == TODAY["store"] and keys.store_index() == TODAY["store_index"]
     assert keys.feed_token("s") == TODAY["feed_token"]
-    assert keys.oauth_pending("s") == TODAY["oauth_pending"]
+    assert keys.oauth_spent("s") == TODAY["oauth_spent"]
+    assert keys.session("s") == TODAY["session"]
+    assert keys.webhook_seen("shop", "s") == TODAY["webhook_seen"]
     per_store = {
         keys.build_lock: "build_lock",
         keys.build_queued: "build_queued",
@@ -46,6 +56,7 @@ def test_key_names_are_those_deployments_hold() -> None:
         keys.rate_pause: "rate_pause",
         keys.rate_limits: "rate_limits",
         keys.refresh_lock: "refresh_lock",
+        keys.store_sessions: "store_sessions",
     }
     for name, kind in per_store.items():
         assert name("shop") == TODAY[kind]
@@ -75,7 +86,7 @@ def our_keys(redis: Redis) -> set[str]:
 
 
 def test_every_key_written_is_declared(client, svc, installed, config, redis: Redis) -> None:
-    """A real install, a build with a token refresh, /install and a rotated feed URL."""
+    """Install, build with a token refresh, spent callback, session, webhook, rotated URL."""
     code = installed.code
     keys = svc.keys
     seen: set[str] = set()
@@ -90,7 +101,21 @@ def test_every_key_written_is_declared(client, svc, installed, config, redis: Re
 
     assert queueing.run_with_lock(svc, code, build) is not None
     assert queueing.is_queued(svc, code)  # the follow-up build the dirty marker asked for
-    assert client.get("/install").status_code == 302  # an authorization in progress
+    started = client.get("/install")  # an authorization in progress: stored in the browser only
+    state = parse_qs(urlsplit(started.headers["Location"]).query)["state"][0]
+    assert client.get("/callback", query_string={"state": state}).status_code == 400  # spent
+    SessionStore(redis, keys).start(code)  # a merchant's page session
+    body = json.dumps({"product": {"id": 1}}).encode()
+    delivery = client.post(
+        PATH,
+        data=body,
+        headers={
+            "Jumpseller-Event": "product_updated",
+            "Jumpseller-Store-Code": code,
+            "Jumpseller-Hmac-Sha256": signature(body, svc.registry.get(code).hooks_token),
+        },
+    )
+    assert delivery.status_code == 200
     svc.registry.rotate_feed_token(code)  # the old URL keeps working for its grace period
     seen.update(our_keys(redis))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cryptography.fernet import Fernet
 
 from feedapp.keyspace import Keyspace
+from feedapp.sessions import SessionStore
 from feedapp.stores import (
     OLD_FEED_TOKEN_GRACE,
     Store,
@@ -102,10 +103,13 @@ def test_uninstall_and_remove(store: Store, registry: StoreRegistry, redis) -> N
     assert registry.get("teststore").access_token == ""
     for key in registry.keys.of_store("teststore"):  # locks, markers, rate limiter state...
         redis.set(key, "x", nx=True)
+    redis.delete(registry.keys.store_sessions("teststore"))
+    page = SessionStore(redis, registry.keys).start("teststore")
     assert registry.remove("teststore")
     assert registry.find("teststore") is None
     assert registry.by_feed_token(store.feed_token) is None
     assert list(redis.scan_iter("feedapp-test:*teststore*")) == []
+    assert SessionStore(redis, registry.keys).find(page.sid) is None  # no page outlives it
 
 
 def test_store_codes_are_strict() -> None:

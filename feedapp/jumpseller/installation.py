@@ -10,6 +10,7 @@ import requests
 from feedapp.jumpseller.ratelimit import RateLimiter
 from feedapp.jumpseller.tokens import OAuthClient, TokenError, expiry_of
 from feedapp.services import Services
+from feedapp.sessions import SessionStore
 from feedapp.stores import Store, valid_store_code
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,9 @@ def complete_install(svc: Services, token: dict) -> Store:
         else str(token.get("scope") or "")
     )
     svc.registry.save(store)
+    # A new authorization may follow an uninstall Jumpseller never told us about: sessions from
+    # before it end, and whoever authorized now gets a fresh one.
+    SessionStore(svc.redis, svc.keys).end_store(code)
     log.info("store=%s installed", code)
     return store
 

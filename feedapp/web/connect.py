@@ -4,6 +4,10 @@ Jumpseller loads `/` in its admin iframe with no parameter saying which store it
 runs OAuth to learn it. Jumpseller's authorize page may refuse to be framed, so `/install` runs in
 a popup (or the top window); the callback hands a signed page token back to the iframe with
 ``postMessage``, which works even when the browser drops the iframe's cookies.
+
+Starting an install stores nothing on the server: the state travels in a signed first-party
+cookie, so unauthenticated visitors can't grow Redis. Only a callback that presents a state this
+server signed, in the browser it was given to, leaves a marker, so the same state works once.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import logging
 import re
 import secrets
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from requests.exceptions import RequestException
 from werkzeug.exceptions import HTTPException
 
@@ -34,6 +39,9 @@ STATE_TTL = 600
 #: A first-party cookie set by /install and checked at /callback: binds the state to the browser.
 BROWSER_COOKIE = "feedapp_oauth"
 _STATE_RE = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_STATE_SALT = "feedapp.oauth-state"
+#: A signed state cookie is about 150 characters; anything much longer is not one of ours.
+_MAX_STATE_COOKIE = 512
 
 #: Why an install did not finish, in the merchant's words (the popup's failure page).
 FAILED_STATE = N_(
@@ -66,26 +74,52 @@ def root() -> Response | str:
     page = security.current_session()
     store = current_services().registry.find(page.store_code) if page else None
     if page is None or store is None:
-        expired = bool(request.args.get("t"))
+        ended = security.ended_store()
+        store = current_services().registry.find(ended) if ended else None
+        if store is not None and not store.installed:  # say why, and that reconnecting keeps all
+            return render_template("connect/connect.html", expired=False, store=store)
+        expired = bool(request.args.get("t") or ended)
         return render_template("connect/connect.html", expired=expired, store=None)
+    offer = security.switch_offer()
+    other = current_services().registry.find(offer.store_code) if offer else None
+    if offer is not None and other is not None:
+        return render_template(
+            "connect/switch.html", page=page, store=store, offer=offer, other=other
+        )
     security.remember(page)
     if not store.installed:
         return render_template("connect/connect.html", expired=False, store=store)
     return render_page(page, store)
 
 
+@bp.post("/session/switch")
+def switch() -> Response:
+    """The merchant confirmed: this browser's session moves to the store the link was for."""
+    page = security.current_session()
+    offer = security.switch_offer()
+    if page is None:
+        return redirect(url_for("connect.root"), code=303)
+    security.check_csrf(page)  # the cookie's session must ask, so a forged form moves nothing
+    if offer is None:
+        return redirect(url_for("connect.root", t=page.page_token), code=303)
+    security.remember(offer)
+    return redirect(url_for("connect.root", t=offer.page_token), code=303)
+
+
+def _state_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=_STATE_SALT)
+
+
 @bp.get("/install")
 def install() -> Response:
     """Start the authorization-code flow with a fresh single-use state bound to this browser."""
     svc = current_services()
-    state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    state = secrets.token_urlsafe(32)
     mode = "popup" if request.args.get("popup") == "1" else "top"
-    pending = json.dumps({"state": state, "mode": mode})
-    svc.redis.set(svc.keys.oauth_pending(nonce), pending, ex=STATE_TTL)
     response = redirect(OAuthClient.from_config(svc.config).authorize_url(state))
     response.set_cookie(
         BROWSER_COOKIE,
-        nonce,
+        _state_serializer().dumps({"state": state, "mode": mode}),
         max_age=STATE_TTL,
         path=url_for("connect.callback"),
         secure=True,
@@ -141,17 +175,26 @@ def callback() -> Response:
 
 
 def _take_pending() -> dict | None:
-    """The authorization this browser started, spent at once; None unless the state matches."""
-    nonce = request.cookies.get(BROWSER_COOKIE, "")
-    state = request.args.get("state", "")
-    if not _STATE_RE.fullmatch(nonce) or not _STATE_RE.fullmatch(state):
+    """The authorization this browser started, spent at once; None unless the state matches.
+
+    Any callback presenting this browser's signed cookie spends its state, so a wrong guess
+    also ends the authorization it was guessing at.
+    """
+    cookie = request.cookies.get(BROWSER_COOKIE, "")
+    if not cookie or len(cookie) > _MAX_STATE_COOKIE:
+        return None
+    try:
+        pending = _state_serializer().loads(cookie, max_age=STATE_TTL)
+    except BadSignature:
+        return None
+    own = pending.get("state") if isinstance(pending, dict) else None
+    if not isinstance(own, str) or not _STATE_RE.fullmatch(own):
         return None
     svc = current_services()
-    raw = svc.redis.getdel(svc.keys.oauth_pending(nonce))
-    if not raw:
-        return None
-    pending = json.loads(raw)
-    if not hmac.compare_digest(str(pending.get("state", "")).encode(), state.encode()):
+    if not svc.redis.set(svc.keys.oauth_spent(own), b"1", nx=True, ex=STATE_TTL):
+        return None  # a callback already ran with this state
+    state = request.args.get("state", "")
+    if not hmac.compare_digest(own.encode(), state.encode()):
         return None
     return pending
 

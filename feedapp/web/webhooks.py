@@ -1,11 +1,14 @@
 """POST /webhooks/jumpseller: a signed product event queues a debounced rebuild of the store's feed.
 
-A delivery is acknowledged at once and only queues work (Jumpseller waits 15 s and retries), and a
-repeated delivery changes nothing: the queue keeps one build per store.
+A delivery is acknowledged at once and only queues work (Jumpseller waits 15 s and retries). A
+signed delivery is acted on once: its event and body are remembered for REPLAY_WINDOW, so a retry
+or a captured replay changes nothing and costs no API request; different deliveries in a burst
+join one delayed build.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 
@@ -18,6 +21,9 @@ from feedapp.web.context import current_services
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
+
+#: Jumpseller retries a delivery 4 times, the last hours later: two days covers every retry.
+REPLAY_WINDOW = 2 * 24 * 3600
 
 
 @bp.post(PATH)
@@ -41,6 +47,12 @@ def receive() -> Response:
     if not store.installed:
         return Response(status=410)
     if event in PRODUCT_EVENTS:
+        delivery = f"{event}:{hashlib.sha256(body).hexdigest()}"
+        if not svc.redis.set(
+            svc.keys.webhook_seen(store.code, delivery), b"1", nx=True, ex=REPLAY_WINDOW
+        ):
+            log.info("store=%s webhook %s: a delivery already acted on; ignored", code, event)
+            return Response(status=200)
         # A burst of edits becomes one build: later deliveries join the delayed one.
         delay = svc.config.WEBHOOK_DEBOUNCE_SECONDS
         outcome = queueing.request_build(svc, store.code, reason=f"webhook {event}", delay=delay)

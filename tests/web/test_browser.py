@@ -18,7 +18,7 @@ from feedapp_dev.sandbox import SandboxConfig
 from live_servers import LiveStack, live_stack
 from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, expect, sync_playwright
 
-from feedapp.web.security import PageSession
+from feedapp.web.security import open_session
 
 pytestmark = pytest.mark.browser
 
@@ -136,7 +136,7 @@ def merchant_session(context: BrowserContext, stack: LiveStack, *, cookies_block
 def page_in_each_language(browser: Browser, stack: LiveStack) -> None:
     """The installed store's page, one load per browser locale, speaks that language."""
     with stack.app.test_request_context():
-        token = PageSession(STORE, "locale-check").page_token
+        token = open_session(STORE).page_token
     for locale, lang, heading, store_line in LOCALES:
         context = browser.new_context(locale=locale)
         try:

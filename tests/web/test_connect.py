@@ -58,6 +58,7 @@ def callback_with(client, callback_url: str, **changes: str):
 
 
 def test_install_starts_the_code_flow_with_a_state_bound_to_the_browser(client, redis) -> None:
+    before = redis.dbsize()
     reply = client.get("/install")
     assert reply.status_code == 302
     url = urlsplit(reply.headers["Location"])
@@ -70,8 +71,8 @@ def test_install_starts_the_code_flow_with_a_state_bound_to_the_browser(client, 
     cookie = client.get_cookie(BROWSER_COOKIE, path="/callback")
     assert cookie is not None and cookie.secure and cookie.http_only
     assert cookie.value not in reply.headers["Location"]  # the binding never leaves the browser
-    (key,) = redis.scan_iter("feedapp-test:oauth:pending:*")
-    assert 0 < redis.ttl(key) <= STATE_TTL
+    assert 0 < cookie.max_age <= STATE_TTL
+    assert redis.dbsize() == before  # starting an install stores nothing on the server
     assert reply.headers["Referrer-Policy"] == "no-referrer"
     # Each start gets its own state.
     assert start(client)[1] != query["state"][0]
@@ -91,7 +92,8 @@ def test_callback_installs_queues_the_first_build_and_opens_the_settings(
     with client.application.test_request_context():
         assert read_page_token(token).store_code == STORE
     assert client.get_cookie(BROWSER_COOKIE, path="/callback") is None
-    assert not list(redis.scan_iter("feedapp-test:oauth:pending:*"))
+    (spent,) = redis.scan_iter("feedapp-test:oauth:spent:*")  # the state works once
+    assert 0 < redis.ttl(spent) <= STATE_TTL
     page = client.get("/")  # the session cookie now says which store this is
     assert page.status_code == 200
     assert 'id="options-form"' in page.get_data(as_text=True)

@@ -17,7 +17,7 @@ from feedapp.feed.options import validate_options
 from feedapp.feed.problems import MESSAGES, PROBLEM_CODES, Problem
 from feedapp.stores import Store, StoreRegistry
 from feedapp.web import i18n
-from feedapp.web.security import PageSession
+from feedapp.web.security import PageSession, open_session
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "feedapp" / "translations"
@@ -163,7 +163,7 @@ def page(app, store: Store, registry: StoreRegistry) -> PageSession:
     """A signed-in page for the test store, whose categories are cached (no API call)."""
     registry.set_json(store.code, "categories", {"categories": []})
     with app.test_request_context():
-        return PageSession(store.code, "sid-1")
+        return open_session(store.code)
 
 
 def signed(app, page: PageSession) -> dict[str, str]:

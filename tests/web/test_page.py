@@ -18,7 +18,7 @@ from feedapp.feed.options import FeedOptions
 from feedapp.feed.problems import Problem
 from feedapp.stores import Store, StoreRegistry
 from feedapp.web import i18n
-from feedapp.web.security import PageSession
+from feedapp.web.security import PageSession, open_session
 
 EN = {"Accept-Language": "en-US,en;q=0.9"}
 CATEGORIES = [
@@ -32,7 +32,7 @@ def page(app, store: Store, registry: StoreRegistry) -> PageSession:
     """A signed-in page for the test store, whose categories are cached (no API call)."""
     registry.set_json(store.code, "categories", {"categories": CATEGORIES})
     with app.test_request_context():
-        return PageSession(store.code, "sid-1")
+        return open_session(store.code)
 
 
 def token(app, page: PageSession) -> str:
@@ -289,7 +289,8 @@ def test_disconnected_store_cannot_be_changed(
     registry.mark_uninstalled(page.store_code, "Jumpseller answered 401")
     html = show(client, app, page)
     assert 'id="disconnected"' in html and 'id="options-form"' not in html
-    assert post_options(client, app, page, valid_form()).status_code == 409
+    # The uninstall ended the session: the page explains, and nothing can be changed through it.
+    assert post_options(client, app, page, valid_form()).status_code == 401
     assert registry.get(page.store_code).options == FeedOptions()
 
 
@@ -326,7 +327,7 @@ def test_page_says_so_when_jumpseller_refuses_the_app(app, client, store: Store)
         config.JUMPSELLER_CLIENT_ID = "sandbox-client"
         config.JUMPSELLER_CLIENT_SECRET = "sandbox-secret"
         with app.test_request_context():
-            page_token = PageSession(store.code, "sid-1").page_token
+            page_token = open_session(store.code).page_token
         html = client.get("/", query_string={"t": page_token}).get_data(as_text=True)
     assert 'id="disconnected"' in html and 'id="connect-button"' in html
     assert 'id="options-form"' not in html

@@ -12,19 +12,31 @@ from freezegun import freeze_time
 from feedapp import create_app
 from feedapp.builds import queueing
 from feedapp.stores import Store, StoreRegistry
-from feedapp.web.security import PAGE_TOKEN_SECONDS, PageSession
+from feedapp.web.security import PAGE_TOKEN_SECONDS, PageSession, open_session
 
+#: What a page bound to no store may be framed by: any store's admin, nothing else.
 ANCESTORS = "frame-ancestors 'self' https://*.jumpseller.com"
 
 
-def token_for(app: Flask, code: str, sid: str = "sid-1") -> str:
+def session_for(app: Flask, code: str) -> PageSession:
+    """A real server-side session for a store, as the OAuth callback opens one."""
     with app.test_request_context():
-        return PageSession(code, sid).page_token
+        return open_session(code)
 
 
-def csrf_for(app: Flask, sid: str = "sid-1") -> str:
+def token_for(app: Flask, code: str) -> str:
+    return signed(app, session_for(app, code))["t"]
+
+
+def signed(app: Flask, page: PageSession) -> dict[str, str]:
+    """The page token and CSRF token a page of this session carries."""
     with app.test_request_context():
-        return PageSession("any", sid).csrf
+        return {"t": page.page_token, "csrf": page.csrf}
+
+
+def ancestors_of(store_code: str) -> str:
+    """The framing a page bound to this store is sent with."""
+    return f"frame-ancestors 'self' https://{store_code}.jumpseller.com"
 
 
 @pytest.fixture
@@ -92,7 +104,8 @@ def test_a_store_code_in_the_query_string_is_never_trusted(
     for name in ("store", "store_code", "code", "shop"):
         html = client.get("/", query_string={name: store.code}).get_data(as_text=True)
         assert 'id="connect-button"' in html and "Test Store" not in html
-    token = token_for(app, store.code)
+    page = signed(app, session_for(app, store.code))
+    token = page["t"]
     html = client.get("/", query_string={"t": token, "store": other_store.code}).get_data(
         as_text=True
     )
@@ -102,7 +115,7 @@ def test_a_store_code_in_the_query_string_is_never_trusted(
         query_string={"store": other_store.code},
         data={
             "t": token,
-            "csrf": csrf_for(app),
+            "csrf": page["csrf"],
             "store": other_store.code,
             "default_brand": "Injected",
             "condition": "new",
@@ -123,14 +136,15 @@ def test_posts_without_the_right_csrf_token_change_nothing(
     csrf: str | None,
 ) -> None:
     token = token_for(app, store.code)
-    sent = csrf_for(app, sid="another-sid") if csrf == "other-session" else csrf
+    other = signed(app, session_for(app, store.code))["csrf"]
+    sent = other if csrf == "other-session" else csrf
     form = {"t": token, "default_brand": "Changed", "condition": "new", "frequency_hours": "6"}
     if sent is not None:
         form["csrf"] = sent
     reply = client.post("/settings/options", data=form)
     assert reply.status_code == 400
     assert "no se cambió nada" in reply.get_data(as_text=True)
-    assert ANCESTORS in reply.headers["Content-Security-Policy"]
+    assert reply.headers["Content-Security-Policy"].endswith(ancestors_of(store.code))
     assert registry.get(store.code).options.default_brand == ""
     rebuild = client.post("/settings/rebuild", data={k: v for k, v in form.items() if k != "t"})
     assert rebuild.status_code in (400, 401)
@@ -140,7 +154,8 @@ def test_posts_without_the_right_csrf_token_change_nothing(
 
 
 def test_posts_without_a_session_are_refused(app, client, store: Store) -> None:
-    reply = client.post("/settings/options", data={"csrf": csrf_for(app), "default_brand": "X"})
+    csrf = signed(app, session_for(app, store.code))["csrf"]
+    reply = client.post("/settings/options", data={"csrf": csrf, "default_brand": "X"})
     assert reply.status_code == 401
     assert client.get("/settings/status").status_code == 401
     assert client.get("/settings/taxonomy", query_string={"q": "shoes"}).status_code == 401
@@ -154,7 +169,11 @@ def _sample_url(rule, code: str) -> str:
 
 
 def test_every_html_response_may_be_framed_only_by_jumpseller(app, store: Store) -> None:
-    """Every route, with and without a session, plus the error pages: frame-ancestors, no XFO."""
+    """Every route, with and without a session, plus the error pages: frame-ancestors, no XFO.
+
+    A response for the store's session names that store's admin only; one without names any
+    store's admin (the connect page must load in whichever admin opens the app).
+    """
     registry = app.extensions["feedapp"].registry
     categories(registry, store.code)
     token = token_for(app, store.code)
@@ -177,7 +196,8 @@ def test_every_html_response_may_be_framed_only_by_jumpseller(app, store: Store)
     statuses = {r.status_code for r in html}
     assert {200, 400, 401, 404, 405} <= statuses
     for reply in html:
-        assert ANCESTORS in reply.headers["Content-Security-Policy"], reply.request.path
+        policy = reply.headers["Content-Security-Policy"]
+        assert policy.endswith((ANCESTORS, ancestors_of(store.code))), reply.request.path
         assert "X-Frame-Options" not in reply.headers
         assert reply.headers["Referrer-Policy"] == "no-referrer"
         assert reply.headers["Cache-Control"] == "no-store"

@@ -281,3 +281,65 @@ def test_product_edit_reaches_the_feed_through_a_webhook(
         assert [(e["event"], e.get("status")) for e in log] == [("product_updated", 200)]
     finally:
         worker.stop()
+
+
+@pytest.mark.slow
+def test_a_delivery_replayed_is_one_build_request_and_no_extra_api_call(
+    live_config, redis, sandbox, tmp_path
+) -> None:
+    """Five copies before the build, five during it, five after: one build, one build's requests.
+
+    The reference is a build of the same catalogue asked for directly; the delivery's build must
+    cost exactly as many API requests, and the replays none at all (no follow-up build).
+    """
+    live_config.WEBHOOK_DEBOUNCE_SECONDS = 1.0
+    app = create_app(live_config, redis=redis)
+    svc = app.extensions["feedapp"]
+    client = app.test_client()
+    from feedapp.jumpseller.installation import complete_install
+
+    store = complete_install(svc, sandbox.authorize())
+    code = store.code
+    sandbox.state.change_config({"per_second": 4})  # a build of a few seconds: replays land in it
+    worker = Process(["worker"], process_env(live_config), tmp_path / "worker.log")
+    finished = FinishedJobRegistry(queueing.QUEUE, connection=redis)
+    body = json.dumps({"product": {"id": product_id(0), "name": "Replayed"}}).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "Jumpseller-Event": "product_updated",
+        "Jumpseller-Store-Code": code,
+        "Jumpseller-Hmac-Sha256": signature(body, store.hooks_token),
+    }
+
+    def requests_made() -> int:
+        return int(sandbox.state.snapshot()["requests"])
+
+    def replay(times: int) -> None:
+        for _ in range(times):
+            assert client.post(PATH, data=body, headers=headers).status_code == 200
+            assert not redis.exists(svc.keys.build_dirty(code)), "a replay asked for a follow-up"
+
+    try:
+        before = requests_made()
+        queueing.request_build(svc, code, reason="reference")
+        wait_for(lambda: finished.count == 1, 60, "the reference build")
+        one_build = requests_made() - before
+        assert one_build > 0
+
+        before = requests_made()
+        replay(5)
+        assert queueing.is_queued(svc, code) and scheduled(redis).count == 1
+        wait_for(lambda: queueing.is_running(svc, code), 30, "the delivery's build to start")
+        replay(5)
+        wait_for(lambda: finished.count == 2, 60, "the delivery's build")
+        assert not queueing.is_queued(svc, code) and queueing.queue(redis).count == 0
+        assert scheduled(redis).count == 0
+        assert requests_made() - before == one_build
+        replay(5)
+        assert not queueing.is_queued(svc, code) and queueing.queue(redis).count == 0
+        assert scheduled(redis).count == 0
+        assert requests_made() - before == one_build
+        reasons = [Job.fetch(j, connection=redis).meta["reason"] for j in finished.get_job_ids()]
+        assert sorted(reasons) == ["reference", "webhook product_updated"]
+    finally:
+        worker.stop()
