@@ -12,11 +12,12 @@ from feedapp_dev.sandbox.catalogue import generate_categories
 from processes import ROOT
 from redis import Redis
 
+from tests.bench import loaded
 from tests.bench.floor import catalogue_requests, pages_floor, rate_floor
 from tests.bench.report import Row
 from tests.bench.targets import TARGETS, judge
 
-SECTIONS = ("build", "render", "memory", "serving", "freshness")
+SECTIONS = ("build", "loaded", "render", "memory", "serving", "freshness")
 
 
 def bench(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -72,6 +73,28 @@ def test_full_runs_judge_every_goal_and_quick_runs_only_the_ones_set() -> None:
         "memory.ratio: peak RSS ratio 1.1x, target <= 1.05x"
     ]
     assert [r.met for r in forced] == [None, False, None]
+
+
+def test_a_429_beside_busy_cores_fails_even_a_quick_run() -> None:
+    def runs(duration: float, limited: int) -> list[dict]:
+        figures = {"duration": duration, "floor_seconds": 10.2, "requests_served": 211}
+        ratio = duration / 10.2
+        return [{"products": 20_000, "items": 48_717, "rate_limited_429": limited,
+                 "ratio_to_floor": ratio, "burner_core_share": 0.6, **figures}]  # fmt: skip
+
+    section = loaded.summarise(runs(12.0, 0), runs(15.3, 1))
+    busy, limited = section.rows
+    assert busy.figure == "build 20,000 products beside 2 busy cores"
+    assert busy.value.startswith("15.3 s; 1.50x floor 10.2 s (made 211); quiet 12.0 s, 1.18x")
+    assert limited.value == "1 beside busy cores; 0 quiet"
+    assert judge(section.rows, quick=True, overrides={}) == [
+        "build.429: 429s met by the 20k builds 1, target <= 0"
+    ]
+    assert (busy.met, limited.met) == (None, False)  # the ratio needs a full run, a 429 does not
+    slow = loaded.summarise(runs(12.0, 0), runs(30.6, 0)).rows
+    assert judge(slow, quick=False, overrides={}) == [
+        "build.busy: build 20,000 products beside 2 busy cores 3x floor, target <= 2x floor"
+    ]
 
 
 def test_unknown_section_or_target_is_refused() -> None:
@@ -142,6 +165,8 @@ def test_quick_suite_prints_and_saves_every_section(tmp_path, redis: Redis, redi
     assert "Machine: " in table and "figure" in table and "median" in table
     for label in (
         "build 200 products",
+        "build 1,000 products beside 2 busy cores",
+        "429s met by the 1k builds",
         "render ratio to floor",
         "peak RSS ratio",
         "serve 304",
@@ -156,9 +181,11 @@ def test_quick_suite_prints_and_saves_every_section(tmp_path, redis: Redis, redi
     for name in SECTIONS:
         rows = document["sections"][name]["rows"]
         assert rows and all(row["figure"] in table for row in rows)
-        assert all(row["met"] is None for row in rows)  # quick: nothing judged
-    goals = {r["goal"] for s in document["sections"].values() for r in s["rows"] if r["goal"]}
-    assert goals == {"render.ratio", "memory.ratio", "serve.304"}  # no build goal at these sizes
+    rows = [r for s in document["sections"].values() for r in s["rows"]]
+    # quick: only the 429s are judged (none at any size); no build-time goal at these sizes
+    assert {r["goal"]: r["met"] for r in rows if r["met"] is not None} == {"build.429": True}
+    goals = {r["goal"] for r in rows if r["goal"]}
+    assert goals == {"build.busy", "build.429", "render.ratio", "memory.ratio", "serve.304"}
     categories = generate_categories()
     for build in document["sections"]["build"]["runs"]:
         assert build["categories"] == len(categories)
@@ -166,5 +193,8 @@ def test_quick_suite_prints_and_saves_every_section(tmp_path, redis: Redis, redi
         assert build["requests_served"] >= build["requests_needed"]
         assert build["floor_seconds"] > 0 and build["ratio_to_floor"] > 0
         assert build["peak_rss_mib"] > build["baseline_rss_mib"] > 0
+    (busy,) = document["sections"]["loaded"]["runs"]
+    assert busy["products"] == 1_000 and busy["rate_limited_429"] == 0
+    assert busy["busy_cores"] == 2 and busy["burner_core_share"] > 0.25  # they did burn
     assert all(p["same_bytes"] for p in document["sections"]["render"]["passes"])
     assert document["sections"]["freshness"]["runs"][0]["seconds"] > 0

@@ -1,4 +1,4 @@
-"""The benchmark suite in one command: `python -m tests.bench [--quick] [--only build,render]`.
+"""The benchmark suite in one command: `python -m tests.bench [--quick] [--only build,loaded]`.
 
 Prints one table (each figure the median of its runs, next to its target) and writes the same
 figures, with every run, to tests/bench/results/bench.json (the child processes' logs beside it,
@@ -15,11 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-from tests.bench import build, freshness, memory, readme, render, serving, targets
+from tests.bench import build, freshness, loaded, memory, readme, render, serving, targets
 from tests.bench.report import Section, document, machine, progress, render_text, write_json
 from tests.bench.stack import DEFAULT_REDIS_URL, open_bench
 
-SECTIONS = ("build", "render", "memory", "serving", "freshness")
+SECTIONS = ("build", "loaded", "render", "memory", "serving", "freshness")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "bench.json"
 
 
@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         if "build" in args.only:
             build_runs = build.run(bench)
             sections.append(build.summarise(build_runs))
+        if "loaded" in args.only:
+            quiet = loaded.quiet_runs(bench, build_runs)
+            sections.append(loaded.summarise(quiet, loaded.run(bench)))
         if "render" in args.only:
             sections.append(render.run(bench))
         if "memory" in args.only:

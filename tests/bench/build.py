@@ -41,9 +41,12 @@ def run(bench: Bench, sizes: tuple[tuple[int, int], ...] | None = None) -> list[
     return [build_once(bench, products, n) for products, runs in sizes for n in range(runs)]
 
 
-def build_once(bench: Bench, products: int, run_no: int) -> dict:
-    """Install a fresh store of `products` products, build it in a child process, measure it."""
-    code = f"bench{products}-{run_no + 1}"
+def build_once(bench: Bench, products: int, run_no: int, tag: str = "") -> dict:
+    """Install a fresh store of `products` products, build it in a child process, measure it.
+
+    `tag` sets apart the store codes of another series of runs (e.g. "busy": bench20000-busy1).
+    """
+    code = f"bench{products}-{tag}{run_no + 1}"
     bench.install(code, products, LATENCY_MS)
     before = bench.sandbox.stats()
     child = subprocess.run(
@@ -68,7 +71,7 @@ def build_once(bench: Bench, products: int, run_no: int) -> dict:
     limited_log = [line for line in child.stderr.splitlines() if "rate-limited" in line]
     duration = figures["duration"]
     progress(
-        f"build {size_label(products)} run {run_no + 1}: {duration:.1f} s, "
+        f"build {size_label(products)} {tag or 'quiet'} run {run_no + 1}: {duration:.1f} s, "
         f"{figures['requests_made']} requests, peak RSS {figures['peak_rss_mib']:.0f} MiB"
     )
     return {
