@@ -34,9 +34,10 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LIST_SEPARATORS = re.compile(r"[,\s]+")
 _SCOPE = re.compile(r"[a-z][a-z_]*")
 _HEADER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
-#: A CSP source an admin may frame the app from: 'self', or [scheme://]host[:port][/path].
+#: A CSP source an admin may frame the app from: 'self', or [scheme://]host[:port][/path], where
+#: the host's first label may be {store}: the code of the store whose page is framed.
 _FRAME_SOURCE = re.compile(
-    r"'self'|(?:[a-z][a-z0-9+.-]*://)?(?:\*|(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)"
+    r"'self'|(?:[a-z][a-z0-9+.-]*://)?(?:\*|(?:\*\.|\{store\}\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)"
     r"(?::(?:\d{1,5}|\*))?(?:/[^\s;,']*)?",
     re.IGNORECASE,
 )
@@ -45,6 +46,15 @@ _SHOWN_LENGTH = 60
 
 class ConfigError(ValueError):
     """A setting has the wrong form; the message names it, the form expected and an example."""
+
+
+def masked_url(text: str) -> str:
+    """A URL as it can be printed: its password (a Redis URL may hold one) shown as ***."""
+    try:
+        password = urlsplit(text).password
+    except ValueError:  # not a URL at all: nothing in it is a password
+        return text
+    return text.replace(f":{password}@", ":***@", 1) if password else text
 
 
 def _url(raw: str) -> str:
@@ -157,9 +167,7 @@ class Setting:
     @staticmethod
     def _shown(text: str) -> str:
         """The wrong value as it can be printed: a URL's password masked, a long value cut."""
-        parts = urlsplit(text)
-        if parts.password:
-            text = text.replace(f":{parts.password}@", ":***@", 1)
+        text = masked_url(text)
         if len(text) > _SHOWN_LENGTH:
             text = text[:_SHOWN_LENGTH] + "..."
         return repr(text)
@@ -210,10 +218,10 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "FRAME_ANCESTORS",
-            "https://*.jumpseller.com",
+            "https://{store}.jumpseller.com",
             _entries(_FRAME_SOURCE),
-            "origins that may frame the app, separated by spaces",
-            "https://*.jumpseller.com https://admin.example.com",
+            "origins that may frame the app, separated by spaces ({store}: the page's store)",
+            "https://{store}.jumpseller.com https://admin.example.com",
             write=" ".join,
         ),
         Setting("FEED_SENDFILE_HEADER", "", _header_name, _HEADER_FORM, "X-Accel-Redirect"),

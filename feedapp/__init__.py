@@ -20,17 +20,26 @@ def create_app(config: Config | None = None, redis: Redis | None = None) -> Flas
     from flask import Flask
 
     from feedapp import cli, services, web
+    from feedapp.logs import configure_logging
     from feedapp.web import context
 
+    serving = _serving()
     if config is None:
         config = services.load_config()
-        if not _loaded_by_cli():
+        if serving:
             services.require_settings(config, "web")
+    if not config.TESTING:  # a test runner's log capture (caplog) keeps its own level and handlers
+        configure_logging(config)
     app = Flask(__name__, template_folder=_template_folder())
     app.config.from_mapping(config.as_flask())
     context.init_app(app, services.Services(config, redis))
     web.init_app(app)
     cli.init_app(app)
+    if serving and _loaded_by_cli():  # `flask run`: Redis checked once at start, as by a worker
+        from feedapp.cli.operator import require_redis
+
+        with app.app_context():
+            require_redis()
     return app
 
 
@@ -48,3 +57,16 @@ def _loaded_by_cli() -> bool:
     import click
 
     return click.get_current_context(silent=True) is not None
+
+
+def _serving() -> bool:
+    """This app will serve requests: under a WSGI server, or `flask run`'s development server.
+
+    The CLI loads the app for every command (and for `--help`); those check what they need when
+    they run, but `flask run` is Flask's own command, so its web process is recognised here.
+    """
+    import click
+    from flask.cli import run_command
+
+    ctx = click.get_current_context(silent=True)
+    return ctx is None or ctx.command is run_command

@@ -12,11 +12,13 @@ from config import REQUIRED, Config, ConfigError
 from feedapp.keyspace import Keyspace
 from feedapp.stores import StoreRegistry, make_fernet
 
-#: Which settings each process cannot start without.
+#: Which settings each process cannot start without ("operator": a `flask stores|feeds` command
+#: that reads store records; "worker" also fits one that talks to Jumpseller).
 PROCESS_NEEDS: dict[str, tuple[str, ...]] = {
     "web": tuple(REQUIRED),
     "worker": ("REDIS_URL", "TOKEN_KEYS", "JUMPSELLER_CLIENT_ID", "JUMPSELLER_CLIENT_SECRET"),
     "scheduler": ("REDIS_URL", "TOKEN_KEYS"),
+    "operator": ("REDIS_URL", "TOKEN_KEYS"),
 }
 
 
@@ -32,6 +34,8 @@ class Services:
         """The Redis client (connects on first command)."""
         if self._redis is not None:
             return self._redis
+        if not self.config.REDIS_URL:  # redis-py would only say the URL has no scheme
+            raise ConfigError(f"REDIS_URL is not set: {REQUIRED['REDIS_URL']}")
         return Redis.from_url(
             self.config.REDIS_URL,
             socket_timeout=10,
@@ -69,13 +73,19 @@ def missing_settings(config: Config, process: str) -> list[str]:
     return [name for name in PROCESS_NEEDS[process] if not getattr(config, name)]
 
 
-def require_settings(config: Config, process: str) -> None:
-    """Stop the process with one message naming every missing setting and what it is for."""
+def require_settings(config: Config, process: str, what: str = "") -> None:
+    """Stop the process with one message naming every missing setting and what it is for.
+
+    `what` names the process or command in the message (by default "feedapp <process>"); the
+    missing settings come last, so the message ends on a line that names one.
+    """
     missing = missing_settings(config, process)
     if not missing:
         return
-    lines = [f"feedapp {process} cannot start; these settings are missing:"]
+    lines = [
+        f"{what or f'feedapp {process}'} cannot start; set these in the environment "
+        "(README, 'Configuration'), then start it again; missing:"
+    ]
     lines += [f"  {name}: {REQUIRED[name]}" for name in missing]
-    lines.append("Set them in the environment (README, 'Configuration') and start it again.")
     print("\n".join(lines), file=sys.stderr)
     raise SystemExit(2)

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from redis import Redis
+from redis.client import Pipeline
+from redis.exceptions import WatchError
 
 from feedapp.feed.options import FeedOptions
 from feedapp.keyspace import STORE_CODE, STORE_DOCUMENTS, Keyspace
+from feedapp.sessions import SessionStore
 
 OLD_FEED_TOKEN_GRACE = 48 * 3600
-SECRET_FIELDS = ("access_token", "refresh_token", "hooks_token", "feed_token", "basic_password")
+SECRET_FIELDS = (
+    "access_token",
+    "refresh_token",
+    "hooks_token",
+    "feed_token",
+    "basic_password_sha256",
+)
+#: A protected feed's username is "feed-<store code>": readable in Merchant Center's settings;
+#: the password alone carries the secret.
+FEED_USER_PREFIX = "feed-"
+#: Random bytes in a feed password (192 bits, sent as 32 URL-safe characters).
+FEED_PASSWORD_BYTES = 24
 
 
 class UnknownStore(LookupError):
@@ -28,6 +44,19 @@ class UnknownStore(LookupError):
 
 class TokenKeyError(RuntimeError):
     """Raised when no configured key decrypts a record, naming the store and the fix."""
+
+
+@dataclass(frozen=True)
+class FeedCredentials:
+    """A protected feed's username and password: in clear only on their way to the person, once."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+def feed_password_digest(password: str) -> str:
+    """What a feed password is kept as: sha256, enough for 192 random bits (nothing to guess)."""
+    return hashlib.sha256(password.encode()).hexdigest()
 
 
 def valid_store_code(code: str) -> bool:
@@ -69,19 +98,32 @@ class Store:
     scopes: str = ""
     token_expires_at: float = 0.0
     token_lifetime: float = 3600.0
+    #: Set while the feed is password-protected (HTTP Basic); empty means the feed is open.
     basic_user: str = ""
     # Secrets: kept encrypted in Redis, plain only in memory.
     access_token: str = field(default="", repr=False)
     refresh_token: str = field(default="", repr=False)
     hooks_token: str = field(default="", repr=False)
     feed_token: str = field(default="", repr=False)
-    basic_password: str = field(default="", repr=False)
+    basic_password_sha256: str = field(default="", repr=False)
     options: FeedOptions = field(default_factory=FeedOptions)
 
     @property
     def installed(self) -> bool:
         """Uninstalled stores keep their record (and feed URL) for a reinstall."""
         return self.state == "installed"
+
+    @property
+    def feed_protected(self) -> bool:
+        """Fetching the feed needs credentials (without a digest, none match: it fails closed)."""
+        return bool(self.basic_user)
+
+    def feed_credentials_match(self, username: str, password: str) -> bool:
+        """Constant time, both halves always compared; digests, so no length or prefix leaks."""
+        user_ok = hmac.compare_digest(username.encode(), self.basic_user.encode())
+        digest = feed_password_digest(password).encode()
+        password_ok = hmac.compare_digest(digest, self.basic_password_sha256.encode())
+        return user_ok and password_ok and self.feed_protected
 
     def profile(self) -> dict[str, object]:
         """The non-secret fields, as stored in clear."""
@@ -113,9 +155,13 @@ class StoreRegistry:
 
     def find(self, code: str) -> Store | None:
         """The store's record, or None when it has none."""
+        return self._read(self.redis, code)
+
+    def _read(self, conn: Redis | Pipeline, code: str) -> Store | None:
+        """The record read through `conn` (a pipeline watching it, for update())."""
         if not valid_store_code(code):
             return None
-        raw = self.redis.hgetall(self.keys.store(code))
+        raw = conn.hgetall(self.keys.store(code))
         if not raw:
             return None
         raw = {k.decode(): v.decode() for k, v in raw.items()}
@@ -153,6 +199,35 @@ class StoreRegistry:
     # -- writing ----------------------------------------------------------------------------
     def save(self, store: Store) -> Store:
         """Write the whole record; gives a new store its feed token on first save."""
+        pipe = self.redis.pipeline()
+        self._write(pipe, store)
+        pipe.execute()
+        return store
+
+    def update(self, code: str, change: Callable[[Store], None]) -> Store:
+        """Apply `change` to the current record and save it, never over a concurrent write.
+
+        The record is read while Redis watches it and written in one transaction; if anyone
+        wrote it meanwhile (a token refresh saving a rotated refresh token), it is read again.
+        """
+        key = self.keys.store(code)
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    store = self._read(pipe, code)
+                    if store is None:
+                        raise UnknownStore(code)
+                    change(store)
+                    pipe.multi()
+                    self._write(pipe, store)
+                    pipe.execute()
+                    return store
+                except WatchError:
+                    continue
+
+    def _write(self, pipe: Pipeline, store: Store) -> None:
+        """Queue the whole record's writes on `pipe` (the caller executes them)."""
         if not valid_store_code(store.code):
             raise ValueError(f"'{store.code}' is not a valid Jumpseller store code.")
         if not store.feed_token:
@@ -160,7 +235,6 @@ class StoreRegistry:
         if not store.installed_at:
             store.installed_at = time.time()
         secret_blob = json.dumps({name: getattr(store, name) for name in SECRET_FIELDS})
-        pipe = self.redis.pipeline()
         pipe.hset(
             self.keys.store(store.code),
             mapping={
@@ -171,18 +245,18 @@ class StoreRegistry:
         )
         pipe.sadd(self.keys.store_index(), store.code)
         pipe.set(self.keys.feed_token(store.feed_token), store.code)
-        pipe.execute()
-        return store
 
     def save_tokens(
         self, code: str, access_token: str, refresh_token: str, expires_at: float
     ) -> Store:
         """Store a refreshed token pair at once, before anyone uses the new refresh token."""
-        store = self.get(code)
-        store.access_token, store.refresh_token = access_token, refresh_token
-        store.token_expires_at = expires_at
-        store.token_lifetime = max(0.0, expires_at - time.time())
-        return self.save(store)
+
+        def change(store: Store) -> None:
+            store.access_token, store.refresh_token = access_token, refresh_token
+            store.token_expires_at = expires_at
+            store.token_lifetime = max(0.0, expires_at - time.time())
+
+        return self.update(code, change)
 
     def save_options(self, code: str, options: FeedOptions) -> None:
         """Replace the feed options alone, leaving tokens untouched."""
@@ -200,7 +274,9 @@ class StoreRegistry:
             reason,
         )
         store.access_token = store.refresh_token = ""
-        return self.save(store)
+        saved = self.save(store)
+        SessionStore(self.redis, self.keys).end_store(code)  # nobody manages what was removed
+        return saved
 
     def rotate_feed_token(self, code: str) -> Store:
         """Give the store a new feed URL; the old one keeps working for 48 hours."""
@@ -211,11 +287,37 @@ class StoreRegistry:
         self.redis.set(old_key, code, ex=OLD_FEED_TOKEN_GRACE)
         return store
 
+    def protect_feed(self, code: str) -> FeedCredentials:
+        """Make fetching the feed need a username and a new password, returned this once.
+
+        Only the password's digest is kept: checking a fetch needs nothing more, and nobody (an
+        operator with the keys included) can read it back. Turning it on again replaces it.
+        """
+        credentials = FeedCredentials(
+            f"{FEED_USER_PREFIX}{code}", secrets.token_urlsafe(FEED_PASSWORD_BYTES)
+        )
+
+        def change(store: Store) -> None:
+            store.basic_user = credentials.username
+            store.basic_password_sha256 = feed_password_digest(credentials.password)
+
+        self.update(code, change)
+        return credentials
+
+    def unprotect_feed(self, code: str) -> Store:
+        """Serve the feed without a password again (at the same URL)."""
+
+        def change(store: Store) -> None:
+            store.basic_user = store.basic_password_sha256 = ""
+
+        return self.update(code, change)
+
     def remove(self, code: str) -> bool:
         """Delete a store's record, its feed token index and every other key named after it."""
         store = self.find(code)
         if store is None:
             return False
+        SessionStore(self.redis, self.keys).end_store(code)
         pipe = self.redis.pipeline()
         pipe.delete(*self.keys.of_store(code), self.keys.feed_token(store.feed_token))
         pipe.srem(self.keys.store_index(), code)

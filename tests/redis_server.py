@@ -14,6 +14,7 @@ import time
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import quote
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -32,9 +33,13 @@ def free_port() -> int:
 class RedisServer:
     """`with RedisServer() as url:` a private redis-server on loopback, gone after the block."""
 
-    def __init__(self, port: int | None = None) -> None:
-        """A server on `port`, or on a free port (retried if another process takes it first)."""
+    def __init__(self, port: int | None = None, password: str | None = None) -> None:
+        """A server on `port`, or on a free port (retried if another process takes it first).
+
+        With a `password` the server requires it (`requirepass`) and the URL carries it.
+        """
         self.port = port
+        self.password = password
         self.folder: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -48,7 +53,8 @@ class RedisServer:
         for _ in range(attempts):
             port = self.port or free_port()
             if self._start(executable, port, self.folder):
-                return f"redis://127.0.0.1:{port}/0"
+                auth = f":{quote(self.password, safe='')}@" if self.password else ""
+                return f"redis://{auth}127.0.0.1:{port}/0"
         log_file = self.folder / "redis.log"
         log = log_file.read_text(errors="replace")[-2000:] if log_file.exists() else "(none)"
         self._remove_folder()
@@ -72,12 +78,15 @@ class RedisServer:
                 *("--bind", "127.0.0.1", "--port", str(port)),
                 *("--dir", str(folder), "--logfile", str(folder / "redis.log")),
                 *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+                *(("--requirepass", self.password) if self.password else ()),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             start_new_session=True,  # a Ctrl-C reaches pytest, whose teardown then stops it
         )
-        client = Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
+        client = Redis(
+            host="127.0.0.1", port=port, password=self.password, socket_connect_timeout=1
+        )
         deadline = time.monotonic() + START_TIMEOUT
         try:
             while self.process.poll() is None and time.monotonic() < deadline:

@@ -11,6 +11,7 @@ from config import Config
 from feedapp.builds import queueing
 from feedapp.feed.publishing import FeedRefused
 from feedapp.jumpseller.tokens import StoreRevoked
+from feedapp.logs import configure_logging
 from feedapp.services import Services
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,7 @@ def run_worker(config: Config, *, burst: bool = False) -> None:
     """Work the feeds queue with the app's settings (what `flask worker` runs)."""
     global _config
     _config = config
-    logging.basicConfig(
-        level=config.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(config)
     svc = Services(config)
     worker = Worker([queueing.queue(svc.redis)], connection=svc.redis)
     worker.work(with_scheduler=True, burst=burst, logging_level=config.LOG_LEVEL)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from feedapp.builds import queueing
 from feedapp.builds.status import read_status
+from feedapp.logs import configure_logging
 from feedapp.services import Services
 
 if TYPE_CHECKING:
@@ -85,9 +86,7 @@ def run_scheduler(config: Config) -> None:
     """Run the tick every minute for ever (what `flask scheduler` runs; start exactly one)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    logging.basicConfig(
-        level=config.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(config)
     svc = Services(config)
     scheduler = BlockingScheduler(timezone="UTC")
     scheduler.add_job(

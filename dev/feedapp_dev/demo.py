@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from config import Config
+from config import Config, masked_url
 from feedapp.services import load_config
 
 #: The checkout: `make setup` installs this package editable from dev/, so it runs from there.
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         name: subprocess.Popen(cmd, env=env, cwd=ROOT)  # noqa: S603 - fixed commands
         for name, cmd in commands.items()
     }
-    embedded = "embedded (fakeredis)" if not config.REDIS_URL else config.REDIS_URL
+    embedded = masked_url(config.REDIS_URL) if config.REDIS_URL else "embedded (fakeredis)"
     print(
         "\n"
         f"  Demo running. Redis: {embedded}.\n"

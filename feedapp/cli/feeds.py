@@ -11,7 +11,7 @@ from feedapp.builds import queueing
 from feedapp.builds.status import explain, store_status
 from feedapp.cli.operator import OperatorGroup, fail
 from feedapp.services import Services
-from feedapp.stores import StoreRegistry, TokenKeyError, UnknownStore
+from feedapp.stores import Store, StoreRegistry, TokenKeyError, UnknownStore
 from feedapp.web.context import current_services
 
 feeds_cli = OperatorGroup("feeds", help="Rebuild feeds, show their status and manage their URLs.")
@@ -20,6 +20,13 @@ feeds_cli = OperatorGroup("feeds", help="Rebuild feeds, show their status and ma
 def feed_url(store_token: str) -> str:
     """The public feed URL Merchant Center fetches."""
     return f"{current_services().config.PUBLIC_URL}/feeds/{store_token}.xml"
+
+
+def protection(store: Store | None) -> str:
+    """Whether fetching the feed needs a password, in words (never the password)."""
+    if store is None or not store.feed_protected:
+        return "off (anyone with the URL can fetch the feed)"
+    return f"on (username {store.basic_user}; 'flask feeds auth {store.code} --on' for a new one)"
 
 
 def _codes(registry: StoreRegistry, store: str | None, all_: bool) -> list[str]:
@@ -98,7 +105,9 @@ def status(store: str | None, as_json: bool) -> None:
     for code in codes:
         info = store_status(svc, code)
         failed |= info["state"] == "failed"
+        record = svc.registry.find(code)
         if as_json:
+            info["password_protected"] = bool(record and record.feed_protected)
             click.echo(json.dumps(info, sort_keys=True))
             continue
         age = info["age_seconds"]
@@ -119,6 +128,7 @@ def status(store: str | None, as_json: bool) -> None:
             click.echo(f"  {code_name}: {count}")
         if info["error"]:
             click.echo(f"  last error: {info['error']}")
+        click.echo(f"  feed password: {protection(record)}")
     sys.exit(1 if failed and store else 0)
 
 
@@ -131,6 +141,8 @@ def url(store: str) -> None:
     except (UnknownStore, TokenKeyError) as exc:
         fail(str(exc))
     click.echo(feed_url(record.feed_token))
+    if record.feed_protected:
+        click.echo(f"Password protection: {protection(record)}", err=True)
 
 
 @feeds_cli.command("rotate-url")
@@ -143,3 +155,42 @@ def rotate_url(store: str) -> None:
         fail(str(exc))
     click.echo(f"{store}: new feed URL {feed_url(record.feed_token)}")
     click.echo("The old URL keeps working for 48 hours; update Merchant Center before then.")
+
+
+@feeds_cli.command("auth")
+@click.argument("store")
+@click.option(
+    "--on/--off",
+    "on",
+    default=None,
+    help="--on: a username and a new password, shown once; --off: no password. Neither: show.",
+)
+def auth(store: str, on: bool | None) -> None:
+    """Password-protect a store's feed (HTTP Basic) or open it again; the URL stays the same."""
+    registry = current_services().registry
+    try:
+        record = registry.get(store)
+        if on is None:
+            click.echo(f"{store}: feed password {protection(record)}")
+            return
+        if not on:
+            registry.unprotect_feed(store)
+            click.echo(f"{store}: the feed needs no password any more (same URL).")
+            click.echo(
+                "Merchant Center may keep the old username and password in its fetch "
+                "settings; they are no longer checked."
+            )
+            return
+        given = registry.protect_feed(store)
+    except (UnknownStore, TokenKeyError) as exc:
+        fail(str(exc))
+    click.echo(f"{store}: fetching the feed now needs this username and password.")
+    click.echo(f"  username: {given.username}")
+    click.echo(f"  password: {given.password}")
+    click.echo("Shown this once: nothing keeps the password but its hash.")
+    click.echo(
+        "Paste them into Merchant Center: Products > Feeds > this feed > Settings > Fetch "
+        "settings > username and password (or Settings > Data sources > this source > fetch "
+        "settings). Until then its fetches are refused (401)."
+    )
+    click.echo(f"Feed URL (unchanged): {feed_url(record.feed_token)}")

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from feedapp.cli.operator import OperatorGroup, fail
+from feedapp.cli.operator import OperatorGroup, fail, require_redis
 from feedapp.stores import TokenKeyError, UnknownStore, masked
 from feedapp.web.context import current_services
 
@@ -66,13 +66,23 @@ def stores_rotate_keys() -> None:
     click.echo(f"Re-encrypted {count} store(s) with the newest key. Old keys may now be removed.")
 
 
-@stores_cli.command("connect")
+@stores_cli.command("connect", needs="worker")
 def stores_connect() -> None:
     """Install the sandbox store through the OAuth flow (sandbox in auto-approve mode)."""
+    from requests import RequestException
+
     from feedapp.jumpseller.installation import InstallError, connect_sandbox
 
+    svc = current_services()
+    require_redis()  # before the OAuth code is spent: the store could not be saved
     try:
-        store = connect_sandbox(current_services())
+        store = connect_sandbox(svc)
     except InstallError as exc:
         fail(str(exc))
+    except RequestException as exc:
+        fail(
+            f"The accounts server at {svc.config.JUMPSELLER_AUTH_URL} does not answer "
+            f"({type(exc).__name__}). Start the sandbox with --auto-approve, or fix "
+            "JUMPSELLER_AUTH_URL."
+        )
     click.echo(f"Store '{store.code}' connected ({store.name}).")

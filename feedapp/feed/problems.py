@@ -13,6 +13,7 @@ from feedapp.messages import N_
 
 ERROR = "error"  # the item is left out of the feed
 WARNING = "warning"  # the item is in the feed, but something was dropped or may hurt it
+EXCLUDED = "excluded"  # the merchant's own rule left the item out: intended, not an error
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +292,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
             "Variants; gender and age group cannot be sent from Jumpseller."
         ),
     ),
+    "excluded_by_rule": (
+        EXCLUDED,
+        N_(
+            'Your rule "%(detail)s" leaves this item out of this feed. To list it again, change '
+            "or turn off that rule in this app's settings."
+        ),
+    ),
+    "custom_label_overflow": (
+        WARNING,
+        N_(
+            "Google accepts at most 1000 different values for each custom label, and this "
+            "item's value (%(detail)s) would be one more, so it was not sent. Use fewer different "
+            "values in your rules in this app's settings."
+        ),
+    ),
 }
 
-#: Every problem code with its severity ("error": item left out; "warning": item kept).
+#: Every problem code with its severity ("error": item left out; "warning": item kept;
+#: "excluded": left out by one of the merchant's rules).
 PROBLEM_CODES: dict[str, str] = {code: severity for code, (severity, _) in MESSAGES.items()}

@@ -26,7 +26,7 @@ from feedapp.jumpseller.client import ApiError, make_client
 from feedapp.jumpseller.tokens import TokenError
 from feedapp.messages import N_
 from feedapp.services import Services
-from feedapp.stores import Store
+from feedapp.stores import FeedCredentials, Store
 from feedapp.web import i18n, security
 from feedapp.web.context import current_services
 
@@ -34,7 +34,7 @@ bp = Blueprint("page", __name__, url_prefix="/settings")
 log = logging.getLogger(__name__)
 
 OPTION_KINDS = ("color", "size", "material", "pattern")
-NOTICES = ("saved", "rebuild")
+NOTICES = ("saved", "rebuild", "password-off")
 #: Examples listed per problem on the page (the build keeps up to 50).
 EXAMPLES_SHOWN = 20
 #: Categories offered for mapping; a store with more maps the rest through the default.
@@ -50,8 +50,9 @@ def render_page(
     values: dict[str, object] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    credentials: FeedCredentials | None = None,
 ) -> Response:
-    """The whole settings page for a connected store."""
+    """The whole settings page for a connected store (with new feed credentials, shown once)."""
     svc = current_services()
     categories, categories_failed = category_rows(svc, store)
     store = svc.registry.get(store.code)  # a category fetch may have refreshed tokens or revoked
@@ -77,6 +78,7 @@ def render_page(
         age_groups=AGE_GROUPS,
         frequencies=FREQUENCIES,
         option_kinds=OPTION_KINDS,
+        credentials=credentials,
     )
     return Response(body, status=status)
 
@@ -119,6 +121,30 @@ def rebuild() -> Response:
         message = i18n.gettext(i18n.REBUILD_RESULTS[result])
         return jsonify(result=result, message=message, **_status_payload(svc, store))
     return redirect(url_for("connect.root", t=page.page_token, notice="rebuild"), code=303)
+
+
+@bp.post("/feed-password")
+def protect_feed() -> Response:
+    """Turn on the feed's password (or replace it) and show the credentials in this answer only.
+
+    The page is rendered here rather than redirected to: the password must not travel in a URL,
+    and nothing keeps it to show later (the store keeps only its digest).
+    """
+    page, store = _connected_store()
+    security.check_csrf(page)
+    credentials = current_services().registry.protect_feed(store.code)
+    log.info("store=%s feed password protection turned on", store.code)
+    return render_page(page, store, credentials=credentials)
+
+
+@bp.post("/feed-password/off")
+def unprotect_feed() -> Response:
+    """Serve the feed without a password again, at the same address."""
+    page, store = _connected_store()
+    security.check_csrf(page)
+    current_services().registry.unprotect_feed(store.code)
+    log.info("store=%s feed password protection turned off", store.code)
+    return redirect(url_for("connect.root", t=page.page_token, notice="password-off"), code=303)
 
 
 @bp.get("/status")

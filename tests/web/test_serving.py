@@ -241,14 +241,13 @@ def test_rotated_url_keeps_the_old_one_for_48_hours(
 
 
 def test_basic_auth_when_the_store_sets_credentials(client, registry, store, folder) -> None:
-    store.basic_user, store.basic_password = "google", "s3cret pass"
-    registry.save(store)
-    for auth in (None, ("google", "wrong"), ("other", "s3cret pass"), ("", "")):
+    given = registry.protect_feed(store.code)
+    for auth in (None, (given.username, "wrong"), ("other", given.password), ("", "")):
         resp = client.get(url(store), auth=auth)
         assert resp.status_code == 401, auth
         assert resp.headers["WWW-Authenticate"] == 'Basic realm="feed"'
         assert b"<rss" not in resp.data
-    resp = client.get(url(store), auth=("google", "s3cret pass"))
+    resp = client.get(url(store), auth=(given.username, given.password))
     assert resp.status_code == 200
     assert resp.data == (folder / "feed.xml").read_bytes()
     assert resp.cache_control.private and not resp.cache_control.public
