@@ -267,14 +267,16 @@ class StoreRegistry:
 
     def mark_uninstalled(self, code: str, reason: str) -> Store:
         """Record that the merchant removed the app; the feed URL stops serving (410)."""
-        store = self.get(code)
-        store.state, store.uninstalled_at, store.uninstall_reason = (
-            "uninstalled",
-            time.time(),
-            reason,
-        )
-        store.access_token = store.refresh_token = ""
-        saved = self.save(store)
+
+        def uninstall(store: Store) -> None:
+            store.state, store.uninstalled_at, store.uninstall_reason = (
+                "uninstalled",
+                time.time(),
+                reason,
+            )
+            store.access_token = store.refresh_token = ""
+
+        saved = self.update(code, uninstall)
         SessionStore(self.redis, self.keys).end_store(code)  # nobody manages what was removed
         return saved
 

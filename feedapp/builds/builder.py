@@ -123,12 +123,16 @@ def build_feed(
 
 def refresh_profile(svc: Services, store: Store, data: dict, languages: list[str]) -> Store:
     """Re-read store/info and languages each build: currency, URL or name may have changed."""
-    store = svc.registry.get(store.code)  # the token may have been refreshed meanwhile
-    apply_store_info(store, data)
-    if languages:
-        store.languages = languages
-        store.default_language = store.default_language or languages[0]
-    return svc.registry.save(store)
+
+    def refresh(store: Store) -> None:
+        apply_store_info(store, data)
+        if languages:
+            store.languages = languages
+            store.default_language = store.default_language or languages[0]
+
+    # Read and written in one transaction: a token refreshed meanwhile, or a feed password
+    # turned on from the page, is never overwritten with what this build read earlier.
+    return svc.registry.update(store.code, refresh)
 
 
 def store_info(store: Store) -> StoreInfo:

@@ -61,20 +61,24 @@ def complete_install(svc: Services, token: dict) -> Store:
     limiter = RateLimiter(svc.redis, code, prefix=svc.keys.prefix)
     limiter.record()  # the first build starts at once: it must know this request was spent
     limiter.observe(headers)
-    store = svc.registry.find(code) or Store(code=code)
-    apply_store_info(store, info)
-    store.state, store.uninstalled_at, store.uninstall_reason = "installed", None, ""
-    store.installed_at = store.installed_at or time.time()
-    store.access_token = str(token["access_token"])
-    store.refresh_token = str(token.get("refresh_token") or "")
-    store.token_expires_at = expiry_of(token)
-    store.token_lifetime = max(0.0, store.token_expires_at - time.time())
-    store.scopes = (
-        " ".join(token["scope"])
-        if isinstance(token.get("scope"), list)
-        else str(token.get("scope") or "")
-    )
-    svc.registry.save(store)
+
+    def install(store: Store) -> None:
+        apply_store_info(store, info)
+        store.state, store.uninstalled_at, store.uninstall_reason = "installed", None, ""
+        store.installed_at = store.installed_at or time.time()
+        store.access_token = str(token["access_token"])
+        store.refresh_token = str(token.get("refresh_token") or "")
+        store.token_expires_at = expiry_of(token)
+        store.token_lifetime = max(0.0, store.token_expires_at - time.time())
+        scope = token.get("scope")
+        store.scopes = " ".join(scope) if isinstance(scope, list) else str(scope or "")
+
+    if svc.registry.find(code) is None:
+        fresh = Store(code=code)
+        install(fresh)
+        store = svc.registry.save(fresh)
+    else:  # a reinstall: read and written at once, so no concurrent change is lost
+        store = svc.registry.update(code, install)
     # A new authorization may follow an uninstall Jumpseller never told us about: sessions from
     # before it end, and whoever authorized now gets a fresh one.
     SessionStore(svc.redis, svc.keys).end_store(code)

@@ -298,9 +298,11 @@ def test_a_delivery_replayed_is_one_build_request_and_no_extra_api_call(
     client = app.test_client()
     from feedapp.jumpseller.installation import complete_install
 
+    # A build of a few seconds, so replays land in it; set before the install, whose reply tells
+    # the limiter these limits (a change after it would cost the first build a 429 and a retry).
+    sandbox.state.change_config({"per_second": 4})
     store = complete_install(svc, sandbox.authorize())
     code = store.code
-    sandbox.state.change_config({"per_second": 4})  # a build of a few seconds: replays land in it
     worker = Process(["worker"], process_env(live_config), tmp_path / "worker.log")
     finished = FinishedJobRegistry(queueing.QUEUE, connection=redis)
     body = json.dumps({"product": {"id": product_id(0), "name": "Replayed"}}).encode()
@@ -335,6 +337,7 @@ def test_a_delivery_replayed_is_one_build_request_and_no_extra_api_call(
         assert not queueing.is_queued(svc, code) and queueing.queue(redis).count == 0
         assert scheduled(redis).count == 0
         assert requests_made() - before == one_build
+        assert sandbox.state.snapshot()["rate_limited"] == 0  # no retry blurs the comparison
         replay(5)
         assert not queueing.is_queued(svc, code) and queueing.queue(redis).count == 0
         assert scheduled(redis).count == 0

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from feedapp_dev.sandbox.gate import requires
 from feedapp_dev.sandbox.state import SandboxState
-from feedapp_dev.sandbox.store import HOOK_EVENTS, LANGUAGES, SandboxStore
+from feedapp_dev.sandbox.store import HOOK_EVENTS, SandboxStore
 
 bp = Blueprint("sandbox_api", __name__, url_prefix="/v1")
 
@@ -33,14 +33,15 @@ def store_info() -> Response:
 @bp.get("/store/languages.json")
 @requires("read_store")
 def store_languages() -> Response:
-    """The store's languages; the first is the default."""
-    return jsonify(list(LANGUAGES))
+    """The store's languages as the spec's bare {"code", "name"}; the first is the default."""
+    with _state().lock:
+        return jsonify(_store().language_list())
 
 
 @bp.get("/products.json")
 @requires("read_products")
 def products() -> Response:
-    """A page of products; past the end an empty array."""
+    """A page of products in `locale` (the default language without one); past the end []."""
     page = max(_int_arg("page", 1), 1)
     limit = _int_arg("limit", DEFAULT_LIMIT)
     limit = DEFAULT_LIMIT if limit < 1 else min(limit, MAX_LIMIT)
@@ -52,7 +53,7 @@ def products() -> Response:
 @bp.get("/products/count.json")
 @requires("read_products")
 def products_count() -> Response:
-    """How many products there are, so pages can be fetched in parallel."""
+    """How many products there are, so pages can be fetched in parallel (in any locale)."""
     with _state().lock:
         return jsonify({"count": _store().count()})
 
@@ -60,7 +61,7 @@ def products_count() -> Response:
 @bp.get("/products/<int:product_id>.json")
 @requires("read_products")
 def product(product_id: int) -> Response:
-    """One product, or 404."""
+    """One product in `locale` (the default language without one), or 404."""
     with _state().lock:
         row = _store().product(product_id, request.args.get("locale"))
     if row is None:

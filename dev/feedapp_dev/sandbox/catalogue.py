@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import gc
 import random
 import time
 import unicodedata
-from functools import lru_cache
+from collections.abc import Sequence
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 from feedapp_dev.sandbox.barcodes import draw_barcode
@@ -22,6 +24,11 @@ from feedapp_dev.sandbox.vocabulary import (
     FAMILIES,
     MATERIALS,
     ORIGINS,
+    PT_ADJECTIVES,
+    PT_CARE,
+    PT_FAMILIES,
+    PT_MATERIALS,
+    PT_ORIGINS,
     Family,
 )
 
@@ -32,14 +39,26 @@ _EPOCH = 1_672_531_200  # 2023-01-01 00:00 UTC
 _VARIANT_SHARE = 0.54  # of families that have options, so ~40% of all products
 _MESSY_SHARE = 0.05
 _TRANSLATED_SHARE = 0.35
+#: What a translation holds; everything else about a product is the same in every language.
+TRANSLATED_FIELDS = ("name", "description", "page_title", "meta_description", "permalink")
 
 
 class GeneratedProduct(NamedTuple):
-    """One product as the API shows it, its English translation, and the mess applied to it."""
+    """One product as the API shows it, its own text in other languages, and the mess applied.
+
+    ``translations`` maps a language code to the translated fields. English covers about a
+    third of the products and keeps its text clean, as it always has; Portuguese covers every
+    product and carries the product's mess and spoils, so a messy product is messy in it too.
+    """
 
     product: dict
-    translation: dict | None
+    translations: dict[str, dict]
     mess: tuple[str, ...]
+
+    @property
+    def translation(self) -> dict | None:
+        """The English translation, or None when the product has none."""
+        return self.translations.get("en")
 
 
 def product_id(index: int) -> int:
@@ -95,11 +114,14 @@ def generate_product(
     currency: str = "CLP",
     categories: list[dict] | None = None,
     hostile_share: float = 0.0,
+    languages: Sequence[str] = ("es", "en"),
 ) -> GeneratedProduct:
     """The index-th product of a seeded store; the same arguments always give the same product.
 
     ``hostile_share`` of the products also get an imported catalogue's spoils, drawn from their
-    own generator so the rest of the catalogue stays as the seed makes it.
+    own generator so the rest of the catalogue stays as the seed makes it. ``languages`` are the
+    store's (Spanish, the catalogue's own, first); only their translations are made, and making
+    them draws nothing from the seeded generator, so the Spanish product never changes.
     """
     rng = random.Random(seed * 1_000_003 + index)
     by_slug = {c["permalink"]: c for c in categories or generate_categories()}
@@ -120,7 +142,11 @@ def generate_product(
     updated = created + below(rng, 180 * 86400)
     images = _images(rng, index, store_code, permalink, updated)
 
-    description_es, description_en, meta_es, meta_en = _descriptions(rng, family, name_es, name_en)
+    care = CARE[below(rng, len(CARE))]
+    origin = ORIGINS[below(rng, len(ORIGINS))]
+    description_es, description_en, meta_es, meta_en = _descriptions(
+        family, name_es, name_en, care, origin
+    )
     google = family.google if rng.random() < 0.6 else ""
     product = {
         "id": pid,
@@ -170,20 +196,25 @@ def generate_product(
         product["stock"] = 0 if unlimited else sum(v["stock"] for v in variants)
     if rng.random() < 0.2:
         images.reverse()  # the API does not promise position order
-    translation = None
-    if rng.random() < _TRANSLATED_SHARE:
-        translation = {
+    translations: dict[str, dict] = {}
+    if rng.random() < _TRANSLATED_SHARE and "en" in languages:
+        translations["en"] = {
             "name": name_en,
             "description": description_en,
             "page_title": name_en if product["page_title"] else "",
             "meta_description": meta_en,
+            "permalink": f"{slug(name_en)}-{index + 1}",
         }
-    mess = apply_mess(product, rng) if rng.random() < _MESSY_SHARE else ()
-    if hostile_share:
-        hostile = random.Random(f"hostile-{seed}-{index}")
-        if hostile.random() < hostile_share:
-            mess += apply_hostile(product, hostile)
-    return GeneratedProduct(product, translation, mess)
+    messy = rng.getstate() if rng.random() < _MESSY_SHARE else None
+    spoil = partial(
+        _spoil, mess_state=messy, hostile_seed=f"hostile-{seed}-{index}", share=hostile_share
+    )
+    if "pt" in languages:
+        words = (family, adjective, material, care, origin)
+        portuguese = _portuguese(*words, index=index, titled=bool(product["page_title"]))
+        spoiled = messy is not None or hostile_share
+        translations["pt"] = _spoiled(product, portuguese, spoil) if spoiled else portuguese
+    return GeneratedProduct(product, translations, spoil(product))
 
 
 def _names(
@@ -197,10 +228,12 @@ def _names(
 
 
 def _descriptions(
-    rng: random.Random, family: Family, name_es: str, name_en: str
+    family: Family,
+    name_es: str,
+    name_en: str,
+    care: tuple[str, str],
+    origin: tuple[str, str],
 ) -> tuple[str, str, str, str]:
-    care = CARE[below(rng, len(CARE))]
-    origin = ORIGINS[below(rng, len(ORIGINS))]
     made = "pensada" if family.feminine else "pensado"
     meta_es = f"{name_es}, {made} para el día a día."
     meta_en = f"{name_en}, made for every day."
@@ -213,6 +246,63 @@ def _descriptions(
         f"<ul><li>Care: {care[1]}</li><li>Made in {origin[1]}</li></ul>"
     )
     return html_es, html_en, meta_es, meta_en
+
+
+def _portuguese(
+    family: Family,
+    adjective: tuple[str, str, str],
+    material: tuple[str, str] | None,
+    care: tuple[str, str],
+    origin: tuple[str, str],
+    *,
+    index: int,
+    titled: bool,
+) -> dict:
+    """The product's Portuguese text, from the same draws as its Spanish one."""
+    noun, feminine = PT_FAMILIES[family.code]
+    masculine_form, feminine_form = PT_ADJECTIVES[adjective[0]]
+    name = f"{noun} {feminine_form if feminine else masculine_form}"
+    if material is not None:
+        name = f"{name} de {PT_MATERIALS[material[0]]}"
+    made = "feita" if feminine else "feito"
+    return {
+        "name": name,
+        "description": (
+            f"<p><strong>{name}</strong>, {made} para o dia a dia.</p>"
+            f"<ul><li>Cuidados: {PT_CARE[care[0]]}</li>"
+            f"<li>Origem: {PT_ORIGINS[origin[0]]}</li></ul>"
+        ),
+        "page_title": name if titled else "",
+        "meta_description": f"{name}, {made} para o dia a dia.",
+        "permalink": f"{slug(name)}-{index + 1}",
+    }
+
+
+def _spoil(
+    product: dict, *, mess_state: tuple | None, hostile_seed: str, share: float
+) -> tuple[str, ...]:
+    """Apply the product's mess and an import's spoils in place; return the kinds applied.
+
+    Both generators are rebuilt here (the catalogue's as it stood at the mess draw, the hostile
+    one from its seed), so each language's copy of a product is spoiled exactly alike.
+    """
+    kinds: tuple[str, ...] = ()
+    if mess_state is not None:
+        rng = random.Random(0)
+        rng.setstate(mess_state)
+        kinds = apply_mess(product, rng)
+    if share:
+        hostile = random.Random(hostile_seed)
+        if hostile.random() < share:
+            kinds += apply_hostile(product, hostile)
+    return kinds
+
+
+def _spoiled(product: dict, text: dict, spoil: partial[tuple[str, ...]]) -> dict:
+    """The translated text as it reads once its product has been spoiled."""
+    view = {**copy.deepcopy(product), **text}
+    spoil(view)
+    return {field: view[field] for field in text}
 
 
 def _brand(rng: random.Random) -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from feedapp_dev.sandbox.vocabulary import LANGUAGE_NAMES
+
 
 @dataclass
 class SandboxConfig:
@@ -37,6 +39,17 @@ class SandboxConfig:
     currency: str = "CLP"
     #: Share of products spoiled as imported catalogues are (markup, entities, shared barcodes).
     hostile_share: float = 0.0
+    #: The stores' languages, the default first: "es" (the catalogue's own), then "en", "pt".
+    languages: list[str] = field(default_factory=lambda: ["es", "en"])
+
+    def __post_init__(self) -> None:
+        """Refuse languages the catalogue cannot speak (ValueError, as `changed` reports it)."""
+        codes = self.languages = list(self.languages)  # a tuple given is kept as the list it edits
+        if not codes or codes[0] != "es" or len(set(codes)) != len(codes):
+            raise ValueError(f"languages must start with 'es' and not repeat, got {codes!r}")
+        unknown = [code for code in codes if code not in LANGUAGE_NAMES]
+        if unknown:
+            raise ValueError(f"unknown languages {unknown}; known: {', '.join(LANGUAGE_NAMES)}")
 
     def as_dict(self) -> dict[str, object]:
         """Plain JSON-ready copy for the control API."""

@@ -52,7 +52,7 @@ class SandboxState:
                 s = self.config
                 name = s.store_name if code == s.store_code else f"Tienda {code}"
                 self.stores[code] = SandboxStore(
-                    code, name, s.product_count, s.seed, s.currency, s.hostile_share
+                    code, name, s.product_count, s.seed, s.currency, s.hostile_share, s.languages
                 )
             return self.stores[code]
 

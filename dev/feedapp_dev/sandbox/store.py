@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import secrets
 import time
+from collections.abc import Sequence
 
 from feedapp_dev.sandbox.catalogue import (
+    TRANSLATED_FIELDS,
     generate_categories,
     generate_product,
     product_id,
@@ -14,6 +16,7 @@ from feedapp_dev.sandbox.catalogue import (
     slug,
     timestamp,
 )
+from feedapp_dev.sandbox.vocabulary import LANGUAGE_NAMES
 
 #: Country and timezone that go with each store currency.
 _LOCALES = {
@@ -26,7 +29,6 @@ _LOCALES = {
     "EUR": ("PT", "Europe/Lisbon"),
     "USD": ("US", "America/New_York"),
 }
-LANGUAGES = ({"code": "es", "name": "Español"}, {"code": "en", "name": "English"})
 HOOK_EVENTS = (
     "order_updated",
     "order_pending_payment",
@@ -56,9 +58,12 @@ class SandboxStore:
         seed: int,
         currency: str,
         hostile_share: float = 0.0,
+        languages: Sequence[str] = ("es", "en"),
     ):
         self.code = code
         self.hostile_share = hostile_share
+        #: The default language first: the catalogue's own text is Spanish.
+        self.languages = tuple(languages)
         self.name = name
         self.currency = currency
         self.hooks_token = secrets.token_hex(16)
@@ -77,6 +82,11 @@ class SandboxStore:
         self._deleted: set[int] = set()
         self._next_id = product_id(product_count) + 1000
 
+    @property
+    def url(self) -> str:
+        """The shop's address, as store/info.json gives it (no trailing slash)."""
+        return f"https://{self.code}.jumpseller.com"
+
     def info(self) -> dict:
         """The object /store/info.json wraps in {"store": ...}."""
         country, zone = _LOCALES.get(self.currency, ("CL", "America/Santiago"))
@@ -88,7 +98,7 @@ class SandboxStore:
             "timezone": zone,
             "email": f"admin@{self.code}.example.com",
             "hooks_token": self.hooks_token,
-            "url": f"https://{self.code}.jumpseller.com",
+            "url": self.url,
             "logo": f"https://images.jumpseller.com/store/{self.code}/store/logo/logo.png",
             "weight_unit": "kg",
             "subscription_status": "active",
@@ -106,6 +116,18 @@ class SandboxStore:
             },
         }
 
+    def language_list(self) -> list[dict]:
+        """What /store/languages.json lists: the store's languages, the default one first."""
+        return [{"code": code, "name": LANGUAGE_NAMES[code]} for code in self.languages]
+
+    def storefront_url(self, permalink: str, locale: str | None = None) -> str:
+        """A shop page: the default language at the root, another one under /<code>/.
+
+        Any other locale gets the default language's page, as the API answers it in that one.
+        """
+        prefix = f"/{locale}" if locale in self.languages[1:] else ""
+        return f"{self.url}{prefix}/{permalink}"
+
     def count(self) -> int:
         """How many products the store has now."""
         return len(self.ids)
@@ -116,23 +138,40 @@ class SandboxStore:
         return [self.product(pid, locale) for pid in self.ids[start : start + limit]]
 
     def product(self, pid: int, locale: str | None = None) -> dict | None:
-        """A product as the API shows it in `locale`, or None if the store has no such product."""
+        """A product as the API shows it in `locale`, or None if the store has no such product.
+
+        Without a locale, with the default one or with one the store lacks, the product comes
+        in the default language; a product not translated to `locale` falls back to it too.
+        """
         found = self._raw(pid)
         if found is None:
             return None
         product, translations = found
-        if locale and locale in translations:
-            return {**product, **translations[locale]}
-        return product
+        own = self._own_text(translations, locale)
+        return {**product, **own} if own else product
+
+    def translation(self, pid: int, locale: str) -> dict | None:
+        """The product's own text in `locale`, or None where the API falls back to the default."""
+        found = self._raw(pid)
+        return None if found is None else self._own_text(found[1], locale)
 
     def edit(self, pid: int, changes: dict) -> dict | None:
-        """Overwrite fields of a product (bumping updated_at); None if there is no such product."""
+        """Overwrite fields of a product (bumping updated_at); None if there is no such product.
+
+        With ``"locale"`` set to another of the store's languages, the translated fields (name,
+        description, page_title, meta_description, permalink) change in that language only;
+        without it, or with a locale the store lacks, they change in the default language.
+        """
         found = self._raw(pid)
         if found is None:
             return None
         product, translations = found
         changes = dict(changes)
+        locale = changes.pop("locale", None)
         translations = {**translations, **changes.pop("translations", {})}
+        if locale in self.languages[1:]:
+            text = {field: changes.pop(field) for field in TRANSLATED_FIELDS if field in changes}
+            translations[locale] = {**translations.get(locale, {}), **text}
         edited = {**copy.deepcopy(product), **changes, "updated_at": timestamp(time.time())}
         self._give_ids(edited)
         self._overrides[pid] = (edited, translations)
@@ -185,10 +224,19 @@ class SandboxStore:
         if index is None:
             return None
         generated = generate_product(
-            index, self.seed, self.code, self.currency, self.categories, self.hostile_share
+            index,
+            self.seed,
+            self.code,
+            self.currency,
+            self.categories,
+            self.hostile_share,
+            self.languages,
         )
-        translation = generated.translation
-        return generated.product, ({"en": translation} if translation else {})
+        return generated.product, generated.translations
+
+    def _own_text(self, translations: dict[str, dict], locale: str | None) -> dict | None:
+        """The translation served for `locale`: only the store's other languages have one."""
+        return translations.get(locale) if locale in self.languages[1:] else None
 
     def _give_ids(self, product: dict) -> None:
         """Images and variants posted without ids get fresh ones, as the real API assigns them."""

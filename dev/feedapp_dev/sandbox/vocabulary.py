@@ -181,3 +181,71 @@ CARE: tuple[tuple[str, str], ...] = (
     ("Apto para lavavajillas", "Dishwasher safe"),
     ("Guardar en un lugar seco", "Store in a dry place"),
 )
+
+#: The languages a sandbox store can have, with the names store/languages.json gives them.
+LANGUAGE_NAMES: dict[str, str] = {"es": "Español", "en": "English", "pt": "Português"}
+
+#: Portuguese for the drawn words: families by code as (noun, feminine), the rest keyed by the
+#: Spanish word (adjectives by their masculine form) so a Portuguese store reads like the Spanish.
+PT_FAMILIES: dict[str, tuple[str, bool]] = {
+    "POL": ("Camiseta", True),
+    "PAN": ("Calça", True),
+    "VES": ("Vestido", False),
+    "GOR": ("Gorro", False),
+    "ZAP": ("Tênis", False),
+    "CAR": ("Bolsa", True),
+    "COL": ("Colar", False),
+    "TAZ": ("Caneca", True),
+    "CUC": ("Faca de Cozinha", True),
+    "FLO": ("Vaso", False),
+    "MAN": ("Manta", True),
+    "SIL": ("Cadeira", True),
+    "AUD": ("Fone de Ouvido", False),
+    "CAP": ("Barraca", True),
+    "CRE": ("Creme Facial", False),
+    "ROM": ("Quebra-Cabeça", False),
+    "CUA": ("Caderno", False),
+    "ACU": ("Estojo de Aquarelas", False),
+    "CAF": ("Café em Grãos", False),
+}
+
+#: Spanish masculine adjective -> Portuguese (masculine, feminine).
+PT_ADJECTIVES: dict[str, tuple[str, str]] = {
+    "Clásico": ("Clássico", "Clássica"),
+    "Esencial": ("Essencial", "Essencial"),
+    "Urbano": ("Urbano", "Urbana"),
+    "Premium": ("Premium", "Premium"),
+    "Artesanal": ("Artesanal", "Artesanal"),
+    "Liviano": ("Leve", "Leve"),
+    "Vintage": ("Vintage", "Vintage"),
+    "Nórdico": ("Nórdico", "Nórdica"),
+    "Andino": ("Andino", "Andina"),
+    "Minimalista": ("Minimalista", "Minimalista"),
+}
+
+PT_MATERIALS: dict[str, str] = {
+    "Algodón": "Algodão",
+    "Lino": "Linho",
+    "Cuero": "Couro",
+    "Lana": "Lã",
+    "Cerámica": "Cerâmica",
+    "Madera": "Madeira",
+    "Bambú": "Bambu",
+    "Acero": "Aço",
+    "Vidrio": "Vidro",
+}
+
+PT_CARE: dict[str, str] = {
+    "Lavar a mano con agua fría": "Lavar à mão com água fria",
+    "Limpiar con un paño húmedo": "Limpar com um pano úmido",
+    "Apto para lavavajillas": "Pode ir à máquina de lavar louça",
+    "Guardar en un lugar seco": "Guardar em local seco",
+}
+
+PT_ORIGINS: dict[str, str] = {
+    "Chile": "Chile",
+    "Perú": "Peru",
+    "Argentina": "Argentina",
+    "Portugal": "Portugal",
+    "Vietnam": "Vietnã",
+}
