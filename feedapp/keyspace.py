@@ -48,10 +48,13 @@ LAYOUT: dict[str, str] = {
     "webhook_seen": "webhook:seen:{digest}",
 }
 
-#: Fields of a store's hash that hold the record itself.
-STORE_RECORD_FIELDS = ("profile", "options", "secrets")
+#: Fields of a store's hash that hold the record itself ("options": a record from before feeds
+#: per market, read once and replaced by "feeds" on the next write).
+STORE_RECORD_FIELDS = ("profile", "feeds", "secrets", "options")
 #: JSON documents kept on the store's hash: build status, last good build, problems, categories.
 STORE_DOCUMENTS = ("build", "last_good", "diagnostics", "categories")
+#: Documents kept once per feed, as "<name>:<feed id>" (a feed id is 1 to 4 digits).
+FEED_DOCUMENTS = ("last_good", "diagnostics")
 
 
 def digest(secret: str) -> str:

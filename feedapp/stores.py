@@ -1,4 +1,10 @@
-"""Store registry in Redis: one record per Jumpseller store, secrets encrypted at rest."""
+"""Store registry in Redis: one record per Jumpseller store, secrets encrypted at rest.
+
+A record holds the store's profile, its feeds (feedapp/storefeeds.py) and its secrets (OAuth
+tokens, hooks token, each feed's URL token, the feed password's digest) encrypted with TOKEN_KEYS.
+A record written before feeds per market (one "options" field, one "feed_token" secret) reads as a
+store with one feed, its first, with the same URL and options; the next write stores it the new way.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +14,30 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from redis import Redis
 from redis.client import Pipeline
 from redis.exceptions import WatchError
 
-from feedapp.feed.options import FeedOptions
-from feedapp.keyspace import STORE_CODE, STORE_DOCUMENTS, Keyspace
+from feedapp.keyspace import FEED_DOCUMENTS, STORE_CODE, STORE_DOCUMENTS, Keyspace
 from feedapp.sessions import SessionStore
+from feedapp.storefeeds import (
+    FEED_ID,
+    FIRST_FEED,
+    MAX_FEEDS,
+    StoreFeed,
+    default_name,
+    migrated_first_feed,
+    new_token,
+    next_feed_id,
+)
 
 OLD_FEED_TOKEN_GRACE = 48 * 3600
-SECRET_FIELDS = (
-    "access_token",
-    "refresh_token",
-    "hooks_token",
-    "feed_token",
-    "basic_password_sha256",
-)
+SECRET_FIELDS = ("access_token", "refresh_token", "hooks_token", "basic_password_sha256")
+#: The secrets blob's map of feed id -> feed URL token ("feed_token": the one token of old records).
+FEED_TOKENS = "feed_tokens"
 #: A protected feed's username is "feed-<store code>": readable in Merchant Center's settings;
 #: the password alone carries the secret.
 FEED_USER_PREFIX = "feed-"
@@ -40,6 +51,21 @@ class UnknownStore(LookupError):
     def __init__(self, code: str) -> None:
         super().__init__(f"No store '{code}' is installed. List stores with 'flask stores list'.")
         self.code = code
+
+
+class UnknownFeed(LookupError):
+    """Raised when a store has no feed with that id, naming the command that lists them."""
+
+    def __init__(self, code: str, feed_id: str) -> None:
+        super().__init__(
+            f"Store '{code}' has no feed '{feed_id}'. "
+            f"List its feeds with 'flask feeds list {code}'."
+        )
+        self.code, self.feed_id = code, feed_id
+
+
+class FeedLimitError(ValueError):
+    """A store already has as many feeds as it may have, or would be left without one."""
 
 
 class TokenKeyError(RuntimeError):
@@ -104,9 +130,9 @@ class Store:
     access_token: str = field(default="", repr=False)
     refresh_token: str = field(default="", repr=False)
     hooks_token: str = field(default="", repr=False)
-    feed_token: str = field(default="", repr=False)
     basic_password_sha256: str = field(default="", repr=False)
-    options: FeedOptions = field(default_factory=FeedOptions)
+    #: One feed per market; a saved store always has at least one (its first, id "1").
+    feeds: list[StoreFeed] = field(default_factory=list)
 
     @property
     def installed(self) -> bool:
@@ -125,9 +151,21 @@ class Store:
         password_ok = hmac.compare_digest(digest, self.basic_password_sha256.encode())
         return user_ok and password_ok and self.feed_protected
 
+    def feed(self, feed_id: str) -> StoreFeed:
+        """The store's feed with this id; UnknownFeed names the command that lists them."""
+        for feed in self.feeds:
+            if feed.id == feed_id:
+                return feed
+        raise UnknownFeed(self.code, feed_id)
+
+    @property
+    def first_feed(self) -> StoreFeed:
+        """The store's first feed: a store from before feeds per market had only this one."""
+        return self.feeds[0]
+
     def profile(self) -> dict[str, object]:
         """The non-secret fields, as stored in clear."""
-        skip = {*SECRET_FIELDS, "options"}
+        skip = {*SECRET_FIELDS, "feeds"}
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
 
 
@@ -167,8 +205,8 @@ class StoreRegistry:
         raw = {k.decode(): v.decode() for k, v in raw.items()}
         data = json.loads(raw.get("profile", "{}"))
         known = {f.name for f in fields(Store)}
-        store = Store(**{k: v for k, v in data.items() if k in known})
-        store.options = FeedOptions.from_dict(json.loads(raw.get("options", "{}")))
+        store = Store(**{k: v for k, v in data.items() if k in known and k != "feeds"})
+        secret: dict[str, object] = {}
         if raw.get("secrets"):
             try:
                 plain = self.cipher.decrypt(raw["secrets"].encode())
@@ -177,9 +215,22 @@ class StoreRegistry:
                     f"Store '{code}': no key in TOKEN_KEYS decrypts its tokens. "
                     "Restore the key that was removed, then run 'flask stores rotate-keys'."
                 ) from exc
-            for name, value in json.loads(plain).items():
+            secret = json.loads(plain)
+            for name, value in secret.items():
                 if name in SECRET_FIELDS:
                     setattr(store, name, value)
+        tokens = secret.get(FEED_TOKENS)
+        tokens = tokens if isinstance(tokens, dict) else {}
+        if "feeds" in raw:
+            store.feeds = [
+                StoreFeed.from_dict(item, str(tokens.get(str(item.get("id")), "")))
+                for item in json.loads(raw["feeds"])
+                if isinstance(item, dict)
+            ]
+        else:  # a record from before feeds per market: its one feed, same URL and options
+            options = json.loads(raw.get("options", "{}"))
+            token = str(secret.get("feed_token") or "")
+            store.feeds = [migrated_first_feed(options, token, store.country)]
         return store
 
     def get(self, code: str) -> Store:
@@ -189,12 +240,22 @@ class StoreRegistry:
             raise UnknownStore(code)
         return store
 
-    def by_feed_token(self, token: str) -> Store | None:
-        """The store whose current (or recently rotated) feed token this is."""
+    def by_feed_token(self, token: str) -> tuple[Store, StoreFeed] | None:
+        """The store and feed whose current (or recently rotated) URL token this is."""
         if not token or len(token) > 128:
             return None
-        code = self.redis.get(self.keys.feed_token(token))
-        return self.find(code.decode()) if code else None
+        found = self.redis.get(self.keys.feed_token(token))
+        if not found:
+            return None
+        # "code/feed id"; a token indexed before feeds per market names the store alone.
+        code, _, feed_id = found.decode().partition("/")
+        store = self.find(code)
+        if store is None:
+            return None
+        try:
+            return store, store.feed(feed_id or FIRST_FEED)
+        except UnknownFeed:  # a removed feed's token, still in its grace period
+            return None
 
     # -- writing ----------------------------------------------------------------------------
     def save(self, store: Store) -> Store:
@@ -230,21 +291,29 @@ class StoreRegistry:
         """Queue the whole record's writes on `pipe` (the caller executes them)."""
         if not valid_store_code(store.code):
             raise ValueError(f"'{store.code}' is not a valid Jumpseller store code.")
-        if not store.feed_token:
-            store.feed_token = secrets.token_urlsafe(32)
+        if not store.feeds:  # a new store: its first feed, for its own country and language
+            store.feeds = [
+                StoreFeed(FIRST_FEED, default_name("", store.country), country=store.country)
+            ]
+        for feed in store.feeds:
+            feed.token = feed.token or new_token()
         if not store.installed_at:
             store.installed_at = time.time()
-        secret_blob = json.dumps({name: getattr(store, name) for name in SECRET_FIELDS})
+        secret = {name: getattr(store, name) for name in SECRET_FIELDS}
+        secret[FEED_TOKENS] = {feed.id: feed.token for feed in store.feeds}
+        key = self.keys.store(store.code)
         pipe.hset(
-            self.keys.store(store.code),
+            key,
             mapping={
                 "profile": json.dumps(store.profile(), sort_keys=True),
-                "options": json.dumps(store.options.to_dict(), sort_keys=True),
-                "secrets": self.cipher.encrypt(secret_blob.encode()).decode(),
+                "feeds": json.dumps([f.to_dict() for f in store.feeds], sort_keys=True),
+                "secrets": self.cipher.encrypt(json.dumps(secret).encode()).decode(),
             },
         )
+        pipe.hdel(key, "options")  # the record from before feeds per market, now in "feeds"
         pipe.sadd(self.keys.store_index(), store.code)
-        pipe.set(self.keys.feed_token(store.feed_token), store.code)
+        for feed in store.feeds:
+            pipe.set(self.keys.feed_token(feed.token), f"{store.code}/{feed.id}")
 
     def save_tokens(
         self, code: str, access_token: str, refresh_token: str, expires_at: float
@@ -258,12 +327,46 @@ class StoreRegistry:
 
         return self.update(code, change)
 
-    def save_options(self, code: str, options: FeedOptions) -> None:
-        """Replace the feed options alone, leaving tokens untouched."""
-        self.get(code)
-        self.redis.hset(
-            self.keys.store(code), "options", json.dumps(options.to_dict(), sort_keys=True)
-        )
+    def update_feed(self, code: str, feed_id: str, change: Callable[[StoreFeed], None]) -> Store:
+        """Apply `change` to one feed of the store, in one transaction with the whole record."""
+        return self.update(code, lambda store: change(store.feed(feed_id)))
+
+    def add_feed(self, code: str, name: str, language: str, country: str) -> StoreFeed:
+        """A new feed with today's default options and its own secret URL."""
+        added: list[StoreFeed] = []
+
+        def add(store: Store) -> None:
+            if len(store.feeds) >= MAX_FEEDS:
+                raise FeedLimitError(f"Store '{code}' already has {MAX_FEEDS} feeds, the most.")
+            feed = StoreFeed(
+                next_feed_id(store.feeds),
+                name or default_name(language, country),
+                language,
+                country,
+                new_token(),
+            )
+            store.feeds.append(feed)
+            added[:] = [feed]
+
+        self.update(code, add)
+        return added[0]
+
+    def remove_feed(self, code: str, feed_id: str) -> StoreFeed:
+        """Remove one feed; its URL answers 404 at once. A store keeps at least one feed."""
+        removed: list[StoreFeed] = []
+
+        def remove(store: Store) -> None:
+            feed = store.feed(feed_id)
+            if len(store.feeds) == 1:
+                raise FeedLimitError(f"Feed '{feed_id}' is the only feed of store '{code}'.")
+            store.feeds.remove(feed)
+            removed[:] = [feed]
+
+        self.update(code, remove)
+        self.redis.delete(self.keys.feed_token(removed[0].token))
+        for name in FEED_DOCUMENTS:
+            self.redis.hdel(self.keys.store(code), f"{name}:{feed_id}")
+        return removed[0]
 
     def mark_uninstalled(self, code: str, reason: str) -> Store:
         """Record that the merchant removed the app; the feed URL stops serving (410)."""
@@ -280,14 +383,17 @@ class StoreRegistry:
         SessionStore(self.redis, self.keys).end_store(code)  # nobody manages what was removed
         return saved
 
-    def rotate_feed_token(self, code: str) -> Store:
-        """Give the store a new feed URL; the old one keeps working for 48 hours."""
-        store = self.get(code)
-        old_key = self.keys.feed_token(store.feed_token)
-        store.feed_token = secrets.token_urlsafe(32)
-        self.save(store)
-        self.redis.set(old_key, code, ex=OLD_FEED_TOKEN_GRACE)
-        return store
+    def rotate_feed_token(self, code: str, feed_id: str) -> StoreFeed:
+        """Give a feed a new URL; the old one keeps working for 48 hours."""
+        old: list[str] = []
+
+        def rotate(feed: StoreFeed) -> None:
+            old[:] = [feed.token]
+            feed.token = new_token()
+
+        store = self.update_feed(code, feed_id, rotate)
+        self.redis.set(self.keys.feed_token(old[0]), f"{code}/{feed_id}", ex=OLD_FEED_TOKEN_GRACE)
+        return store.feed(feed_id)
 
     def protect_feed(self, code: str) -> FeedCredentials:
         """Make fetching the feed need a username and a new password, returned this once.
@@ -321,7 +427,9 @@ class StoreRegistry:
             return False
         SessionStore(self.redis, self.keys).end_store(code)
         pipe = self.redis.pipeline()
-        pipe.delete(*self.keys.of_store(code), self.keys.feed_token(store.feed_token))
+        pipe.delete(
+            *self.keys.of_store(code), *(self.keys.feed_token(f.token) for f in store.feeds)
+        )
         pipe.srem(self.keys.store_index(), code)
         pipe.execute()
         return True
@@ -357,6 +465,9 @@ class StoreRegistry:
 
 def _document(name: str) -> str:
     """A document name the keyspace declares; any other would put a stray field on the hash."""
+    kind, _, feed_id = name.partition(":")
+    if feed_id and kind in FEED_DOCUMENTS and FEED_ID.fullmatch(feed_id):
+        return name
     if name not in STORE_DOCUMENTS:
         raise ValueError(f"'{name}' is not a store document; add it to keyspace.STORE_DOCUMENTS.")
     return name
@@ -367,5 +478,5 @@ def masked(store: Store) -> dict[str, object]:
     data = store.profile()
     for name in SECRET_FIELDS:
         data[name] = "(set)" if getattr(store, name) else "(none)"
-    data["options"] = asdict(store.options)
+    data["feeds"] = [{**feed.to_dict(), "token": "(set)"} for feed in store.feeds]
     return data

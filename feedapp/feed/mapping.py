@@ -31,6 +31,7 @@ from feedapp.feed.textclean import (
     render_title,
     site_root,
 )
+from feedapp.feed.xmlfeed import Group
 
 KINDS = ("color", "size", "material", "pattern")
 LIMITS = {"title": 150, "description": 5000, "brand": 70, "mpn": 70, "product_type": 750}
@@ -57,10 +58,10 @@ class StoreInfo:
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One offer: the g: attributes to write, in order (a name may repeat)."""
+    """One offer: the g: attributes to write, in order (a name may repeat; a tuple is a group)."""
 
     id: str
-    fields: list[tuple[str, str]]
+    fields: list[tuple[str, str | Group]]
 
 
 @dataclass(slots=True)

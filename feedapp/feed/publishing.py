@@ -16,7 +16,7 @@ from typing import IO
 
 from lxml import etree
 
-from feedapp.feed.xmlfeed import TMP_SUFFIX, PathLike, store_dir
+from feedapp.feed.xmlfeed import FIRST_FEED, TMP_SUFFIX, PathLike, store_dir
 
 FEED_NAME = "feed.xml"
 GZ_NAME = "feed.xml.gz"
@@ -90,9 +90,10 @@ def publish(
     item_count: int,
     *,
     force: bool = False,
+    feed_id: str = FIRST_FEED,
 ) -> PublishResult:
     """Check the temp feed and swap it in whole, or refuse and leave the live feed untouched."""
-    folder = store_dir(feeds_dir, store_code)
+    folder = store_dir(feeds_dir, store_code, feed_id)
     tmp = Path(tmp_path)
     if tmp.parent.resolve() != folder.resolve() or not tmp.name.endswith(TMP_SUFFIX):
         raise ValueError(f"{tmp} is not a feed temp file of store {store_code}.")
@@ -129,9 +130,11 @@ def publish(
         _remove_stale_tmp(folder)
 
 
-def published_feed(feeds_dir: PathLike, store_code: str) -> PublishedFeed | None:
-    """The last good feed of a store, or None before its first publish."""
-    folder = store_dir(feeds_dir, store_code)
+def published_feed(
+    feeds_dir: PathLike, store_code: str, feed_id: str = FIRST_FEED
+) -> PublishedFeed | None:
+    """The last good file of a store's feed, or None before its first publish."""
+    folder = store_dir(feeds_dir, store_code, feed_id)
     xml_path = folder / FEED_NAME
     try:
         stat = xml_path.stat()
@@ -156,6 +159,20 @@ def published_feed(feeds_dir: PathLike, store_code: str) -> PublishedFeed | None
         gz_size=gz_size,
         mtime=stat.st_mtime,
     )
+
+
+def remove_feed_files(feeds_dir: PathLike, store_code: str, feed_id: str) -> bool:
+    """Delete one feed's published files (a removed feed); False if it had none."""
+    folder = store_dir(feeds_dir, store_code, feed_id)
+    if feed_id != FIRST_FEED:
+        existed = folder.is_dir()
+        shutil.rmtree(folder, ignore_errors=True)
+        return existed
+    # The first feed shares the store's folder with the other feeds' subfolders.
+    files = [p for p in folder.glob("*") if p.is_file()] if folder.is_dir() else []
+    for path in files:
+        path.unlink(missing_ok=True)
+    return bool(files)
 
 
 def remove_store_feeds(feeds_dir: PathLike, store_code: str) -> bool:

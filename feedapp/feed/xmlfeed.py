@@ -18,6 +18,9 @@ TMP_SUFFIX = ".xml.tmp"
 FLUSH_EVERY = 500
 
 _STORE_CODE = re.compile(r"[a-z0-9_-]{1,100}")
+_FEED_ID = re.compile(r"[1-9][0-9]{0,3}")
+#: The id of a store's first feed, the one a store had before feeds per market.
+FIRST_FEED = "1"
 _BUILD_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 _ATTRIBUTE = re.compile(r"[a-z][a-z0-9_]{0,79}")
 _FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -30,13 +33,25 @@ def xml_safe(value: str) -> str:
     return _FORBIDDEN.sub("", value)
 
 
-def store_dir(feeds_dir: PathLike, store_code: str) -> Path:
-    """The store's feed folder, once the code is known not to escape ``feeds_dir``."""
+def store_dir(feeds_dir: PathLike, store_code: str, feed_id: str = FIRST_FEED) -> Path:
+    """A feed's folder, once the code and id are known not to escape ``feeds_dir``.
+
+    The store's first feed lives in the store's own folder (where a store's only feed lived before
+    feeds per market, so its published files stay where they are); each other feed in a subfolder
+    named by its id.
+    """
     if not isinstance(store_code, str) or not _STORE_CODE.fullmatch(store_code):
         raise ValueError(
             f"Unsafe store code {store_code!r}: use lowercase letters, digits, '-' or '_'."
         )
-    return Path(feeds_dir) / store_code
+    if not isinstance(feed_id, str) or not _FEED_ID.fullmatch(feed_id):
+        raise ValueError(f"Unsafe feed id {feed_id!r}: a feed id is a number from 1 to 9999.")
+    folder = Path(feeds_dir) / store_code
+    return folder if feed_id == FIRST_FEED else folder / feed_id
+
+
+#: A nested attribute such as Google's ``shipping``: its (sub-attribute, value) pairs, in order.
+Group = tuple[tuple[str, str], ...]
 
 
 class FeedItem(Protocol):
@@ -46,7 +61,7 @@ class FeedItem(Protocol):
     def id(self) -> str: ...
 
     @property
-    def fields(self) -> Sequence[tuple[str, str]]: ...
+    def fields(self) -> Sequence[tuple[str, str | Group]]: ...
 
 
 @dataclass(frozen=True)
@@ -67,11 +82,17 @@ class FeedWriter:
     """Streams items into a temp file one at a time, so memory stays flat for any catalogue."""
 
     def __init__(
-        self, feeds_dir: PathLike, store_code: str, build_id: str, *, channel: Channel
+        self,
+        feeds_dir: PathLike,
+        store_code: str,
+        build_id: str,
+        *,
+        channel: Channel,
+        feed_id: str = FIRST_FEED,
     ) -> None:
         if not isinstance(build_id, str) or not _BUILD_ID.fullmatch(build_id):
             raise ValueError(f"Unsafe build id {build_id!r}: use letters, digits, '-' or '_'.")
-        self.path = store_dir(feeds_dir, store_code) / f"{build_id}{TMP_SUFFIX}"
+        self.path = store_dir(feeds_dir, store_code, feed_id) / f"{build_id}{TMP_SUFFIX}"
         self.channel = channel
         self.count = 0
         self._stack = contextlib.ExitStack()
@@ -99,21 +120,37 @@ class FeedWriter:
         return self
 
     def write(self, item: FeedItem) -> None:
-        """Append one ``<item>``, omitting empty attributes; the file, not memory, grows."""
+        """Append one ``<item>``, omitting empty attributes; the file, not memory, grows.
+
+        A value that is a tuple is a group (``Group``): one element holding a child element per
+        non-empty pair, e.g. ``<g:shipping><g:country>CL</g:country>...</g:shipping>``.
+        """
         xf = self._xf
         if xf is None:
             raise RuntimeError("FeedWriter.write() called outside its with-block")
         children = []
+        nested = False
         for name, value in item.fields:
-            if value is None:
-                continue
-            text = xml_safe(str(value))
+            if value.__class__ is not str:  # the common case skips these checks and str()
+                if value is None:
+                    continue
+                if value.__class__ is tuple:
+                    group = self._group(name, value, item)
+                    if group:
+                        children.append((self._tag(name, item), group))
+                        nested = True
+                    continue
+                value = str(value)
+            text = xml_safe(value)
             if text.strip():
                 children.append((self._tag(name, item), text))
         with xf.element("item"):
-            for tag, text in children:
-                with xf.element(tag):
-                    xf.write(text)
+            if nested:
+                self._write_nested(xf, children)
+            else:
+                for tag, text in children:
+                    with xf.element(tag):
+                        xf.write(text)
         xf.write("\n")
         self.count += 1
         if self.count % FLUSH_EVERY == 0:
@@ -129,6 +166,31 @@ class FeedWriter:
         except BaseException:
             self.path.unlink(missing_ok=True)
             raise
+
+    def _group(self, name: str, group: Group, item: FeedItem) -> list[tuple[str, str]]:
+        """A group's non-empty (tag, text) pairs; a group in a group is refused, not flattened."""
+        pairs = []
+        for subname, value in group:
+            if value is None:
+                continue
+            if value.__class__ is tuple:
+                raise ValueError(f"Item {item.id!r}: {name}.{subname} nests a group in a group.")
+            text = xml_safe(str(value))
+            if text.strip():
+                pairs.append((self._tag(subname, item), text))
+        return pairs
+
+    @staticmethod
+    def _write_nested(xf: etree.xmlfile, children: list[tuple[str, str | list]]) -> None:
+        """An item's elements when at least one is a group; kept apart so plain items stay lean."""
+        for tag, content in children:
+            with xf.element(tag):
+                if content.__class__ is str:
+                    xf.write(content)
+                    continue
+                for subtag, text in content:
+                    with xf.element(subtag):
+                        xf.write(text)
 
     def _tag(self, name: str, item: FeedItem) -> str:
         tag = self._tags.get(name)

@@ -70,20 +70,21 @@ def _serve(token: str, as_gz_file: bool) -> Response:
     if not TOKEN_RE.fullmatch(token):
         return _text("No feed at this address.", 404)
     try:
-        store = current_services().registry.by_feed_token(token)
+        found = current_services().registry.by_feed_token(token)
     except RedisError as exc:
         log.error("feed fetch: Redis unavailable (%s); answered 503", exc)
         return _text("The feed is temporarily unavailable.", 503, retry_after=60)
-    if store is None:
+    if found is None:
         return _text("No feed at this address.", 404)
-    g.feed_store = store.code
+    store, store_feed = found
+    g.feed_store = f"{store.code}/{store_feed.id}"
     if store.feed_protected and not _authorized(store):
         response = _text("This feed needs a username and password.", 401)
         response.headers["WWW-Authenticate"] = 'Basic realm="feed"'
         return response
     if not store.installed:
         return _text("This store removed the app; its feed is no longer published.", 410)
-    feed = published_feed(current_services().feeds_dir, store.code)
+    feed = published_feed(current_services().feeds_dir, store.code, store_feed.id)
     if feed is None or (as_gz_file and feed.gz_path is None):
         return _text(
             "This store's feed has not been built yet; try again in a few minutes.",
@@ -92,7 +93,7 @@ def _serve(token: str, as_gz_file: bool) -> Response:
         )
     gzip_encoded = not as_gz_file and feed.gz_path is not None and _accepts_gzip()
     use_gz = as_gz_file or gzip_encoded
-    response = _representation(feed, store.code, use_gz, as_gz_file)
+    response = _representation(feed, use_gz, as_gz_file)
     if gzip_encoded:
         response.headers["Content-Encoding"] = "gzip"
     if not as_gz_file:
@@ -104,7 +105,7 @@ def _serve(token: str, as_gz_file: bool) -> Response:
     return response
 
 
-def _representation(feed: PublishedFeed, code: str, use_gz: bool, as_gz_file: bool) -> Response:
+def _representation(feed: PublishedFeed, use_gz: bool, as_gz_file: bool) -> Response:
     """The chosen file, streamed by werkzeug or handed to the proxy; 304/206/416 as asked."""
     path = feed.gz_path if use_gz else feed.xml_path
     # Publish writes a strong sha256-based tag; its fallback (size + mtime_ns of a file that is
@@ -129,7 +130,8 @@ def _representation(feed: PublishedFeed, code: str, use_gz: bool, as_gz_file: bo
     response.cache_control.max_age = MAX_AGE
     response.make_conditional(request)
     if response.status_code != 304:
-        response.headers[header] = f"{PROTECTED_PREFIX}/{code}/{path.name}"
+        inside = path.relative_to(current_services().feeds_dir).as_posix()
+        response.headers[header] = f"{PROTECTED_PREFIX}/{inside}"
         g.feed_offloaded_bytes = feed.gz_size if use_gz else feed.size
     return response
 
