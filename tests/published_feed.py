@@ -33,4 +33,4 @@ def publish_feed(feeds_dir: Path, code: str, count: int = 20) -> Path:
 
 def fetch(client: FlaskClient, store: Store, auth: tuple[str, str] | None = None) -> TestResponse:
     """GET the store's feed URL through the real route, read whole (no file left open)."""
-    return client.get(f"/feeds/{store.feed_token}.xml", auth=auth, buffered=True)
+    return client.get(f"/feeds/{store.first_feed.token}.xml", auth=auth, buffered=True)

@@ -116,7 +116,7 @@ def test_every_key_written_is_declared(client, svc, installed, config, redis: Re
         },
     )
     assert delivery.status_code == 200
-    svc.registry.rotate_feed_token(code)  # the old URL keeps working for its grace period
+    svc.registry.rotate_feed_token(code, "1")  # the old URL keeps working for its grace period
     seen.update(our_keys(redis))
 
     outside = sorted(key for key in seen if not key.startswith(config.KEY_PREFIX))

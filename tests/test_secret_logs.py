@@ -332,7 +332,7 @@ def test_no_secret_reaches_any_log_at_debug(tmp_path: Path) -> None:
 
         # Merchant Center fetches the feed; strangers try addresses that hold no feed.
         store = svc.registry.get(STORE)
-        feed_url = f"{app_url}/feeds/{store.feed_token}.xml"
+        feed_url = f"{app_url}/feeds/{store.first_feed.token}.xml"
         assert requests.get(feed_url, timeout=10).status_code == 200
         assert requests.get(f"{feed_url}.gz", timeout=10).status_code == 200
         unknown = secrets.token_urlsafe(32)
@@ -389,7 +389,7 @@ def test_no_secret_reaches_any_log_at_debug(tmp_path: Path) -> None:
             "SECRET_KEY": secret_key,
             "TOKEN_KEYS": token_key,
             "Redis password": redis_password,
-            "feed token": store.feed_token,
+            "feed token": store.first_feed.token,
             "unknown feed token": unknown,
             **handed_out,
             **issued(sandbox),

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from cryptography.fernet import Fernet
 
 from feedapp.keyspace import Keyspace
 from feedapp.sessions import SessionStore
 from feedapp.stores import (
     OLD_FEED_TOKEN_GRACE,
+    FeedLimitError,
     Store,
     StoreRegistry,
     TokenKeyError,
+    UnknownFeed,
     make_fernet,
     valid_store_code,
 )
@@ -36,7 +41,7 @@ def dump(redis) -> bytes:
 
 def test_no_secret_in_clear(store: Store, redis) -> None:
     raw = dump(redis)
-    for secret in (*SECRETS, store.feed_token):
+    for secret in (*SECRETS, store.first_feed.token):
         assert secret.encode() not in raw
     assert b"teststore" in raw  # the dump really holds the record
 
@@ -44,25 +49,27 @@ def test_no_secret_in_clear(store: Store, redis) -> None:
 def test_round_trip(store: Store, registry: StoreRegistry) -> None:
     again = registry.get("teststore")
     assert (again.access_token, again.refresh_token, again.hooks_token) == SECRETS
-    assert again.feed_token == store.feed_token
+    assert again.first_feed.token == store.first_feed.token
     assert again.languages == ["es", "en"]
 
 
 def test_feed_token_is_random_and_looked_up_by_hash(store: Store, registry: StoreRegistry) -> None:
-    assert len(store.feed_token) >= 43  # 256 bits, urlsafe base64
-    assert "teststore" not in store.feed_token
-    assert registry.by_feed_token(store.feed_token).code == "teststore"
+    token = store.first_feed.token
+    assert len(token) >= 43  # 256 bits, urlsafe base64
+    assert "teststore" not in token
+    found, feed = registry.by_feed_token(token)
+    assert found.code == "teststore" and feed.id == "1"
     assert registry.by_feed_token("x" * 43) is None
     other = registry.save(Store(code="other"))
-    assert other.feed_token != store.feed_token
+    assert other.first_feed.token != token
 
 
 def test_rotate_feed_token_keeps_old_for_48_hours(store: Store, registry, redis) -> None:
-    old = store.feed_token
-    new = registry.rotate_feed_token("teststore").feed_token
+    old = store.first_feed.token
+    new = registry.rotate_feed_token("teststore", "1").token
     assert new != old
-    assert registry.by_feed_token(new).code == "teststore"
-    assert registry.by_feed_token(old).code == "teststore"
+    assert registry.by_feed_token(new)[0].code == "teststore"
+    assert registry.by_feed_token(old)[0].code == "teststore"
     ttls = [redis.ttl(k) for k in redis.scan_iter("feedapp-test:feedtoken:*")]
     assert sorted(t > 0 for t in ttls) == [False, True]
     assert OLD_FEED_TOKEN_GRACE - 5 <= max(ttls) <= OLD_FEED_TOKEN_GRACE
@@ -107,7 +114,7 @@ def test_uninstall_and_remove(store: Store, registry: StoreRegistry, redis) -> N
     page = SessionStore(redis, registry.keys).start("teststore")
     assert registry.remove("teststore")
     assert registry.find("teststore") is None
-    assert registry.by_feed_token(store.feed_token) is None
+    assert registry.by_feed_token(store.first_feed.token) is None
     assert list(redis.scan_iter("feedapp-test:*teststore*")) == []
     assert SessionStore(redis, registry.keys).find(page.sid) is None  # no page outlives it
 
@@ -133,7 +140,7 @@ def test_cli_list_show_remove(store: Store, runner) -> None:
     shown = runner.invoke(args=["stores", "show", "teststore"])
     assert shown.exit_code == 0
     assert '"access_token": "(set)"' in shown.output
-    for secret in (*SECRETS, store.feed_token):
+    for secret in (*SECRETS, store.first_feed.token):
         assert secret not in shown.output
     missing = runner.invoke(args=["stores", "show", "nope"])
     assert missing.exit_code == 1 and "nope" in missing.output
@@ -152,9 +159,75 @@ def test_no_secret_in_clear_after_a_real_install_and_build(svc, installed, redis
         store.access_token,
         store.refresh_token,
         store.hooks_token,
-        store.feed_token,
+        store.first_feed.token,
         installed.access_token,
         installed.refresh_token,
     ):
         assert secret.encode() not in raw
     assert svc.config.JUMPSELLER_CLIENT_SECRET.encode() not in raw
+
+
+def test_a_store_from_before_feeds_per_market_keeps_its_url_file_and_options(
+    app, registry: StoreRegistry, redis, config
+) -> None:
+    """A record in the format deployments hold today becomes a store with one feed, "1"."""
+    cipher = make_fernet(config.TOKEN_KEYS)
+    token = "Legacy-Feed-Token-0123456789abcdefghijklmnopqrstu"
+    options = {"default_brand": "Marca Vieja", "frequency_hours": 6, "language": "en", "x": 1}
+    secrets_blob = {
+        "access_token": "a",
+        "refresh_token": "r",
+        "hooks_token": "h",
+        "feed_token": token,
+    }
+    profile = {"code": "oldshop", "name": "Old Shop", "country": "CL", "languages": ["es", "en"]}
+    key = registry.keys.store("oldshop")
+    redis.hset(
+        key,
+        mapping={
+            "profile": json.dumps(profile),
+            "options": json.dumps(options),
+            "secrets": cipher.encrypt(json.dumps(secrets_blob).encode()).decode(),
+        },
+    )
+    redis.sadd(registry.keys.store_index(), "oldshop")
+    redis.set(registry.keys.feed_token(token), "oldshop")  # the index named the store alone
+    folder = config.FEEDS_DIR / "oldshop"  # where its one feed was published
+    folder.mkdir(parents=True)
+    xml = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Old</title></channel></rss>\n'
+    (folder / "feed.xml").write_bytes(xml)
+
+    store = registry.get("oldshop")
+    (feed,) = store.feeds
+    assert (feed.id, feed.token, feed.language, feed.country) == ("1", token, "en", "CL")
+    assert feed.options.default_brand == "Marca Vieja" and feed.options.frequency_hours == 6
+    assert store.access_token == "a" and store.hooks_token == "h"
+    with app.test_client().get(f"/feeds/{token}.xml", buffered=True) as reply:
+        assert reply.status_code == 200 and reply.data == xml
+
+    registry.update("oldshop", lambda s: setattr(s, "name", "Old Shop Ltd"))  # any later write
+    assert not redis.hexists(key, "options") and redis.hexists(key, "feeds")
+    assert redis.get(registry.keys.feed_token(token)) == b"oldshop/1"
+    again = registry.get("oldshop")
+    assert again.first_feed.token == token and again.first_feed.options == feed.options
+    with app.test_client().get(f"/feeds/{token}.xml", buffered=True) as reply:
+        assert reply.data == xml
+    assert token.encode() not in b"".join(redis.hvals(key))  # still encrypted at rest
+
+
+def test_feeds_are_added_rotated_and_removed_one_by_one(store: Store, registry, redis) -> None:
+    second = registry.add_feed(store.code, "Brasil (pt)", "pt", "BR")
+    assert second.id == "2" and second.token not in (store.first_feed.token, "")
+    found, feed = registry.by_feed_token(second.token)
+    assert (found.code, feed.id, feed.language, feed.country) == ("teststore", "2", "pt", "BR")
+    rotated = registry.rotate_feed_token(store.code, "2")
+    assert registry.by_feed_token(second.token)[1].id == "2"  # the old URL in its grace period
+    assert registry.by_feed_token(store.first_feed.token)[1].id == "1"  # others untouched
+    registry.remove_feed(store.code, "2")
+    assert registry.by_feed_token(rotated.token) is None
+    assert [f.id for f in registry.get(store.code).feeds] == ["1"]
+    with pytest.raises(FeedLimitError):
+        registry.remove_feed(store.code, "1")
+    with pytest.raises(UnknownFeed, match="flask feeds list teststore"):
+        registry.get(store.code).feed("9")
+    assert registry.add_feed(store.code, "", "es", "PE").name == "PE (es)"

@@ -42,7 +42,8 @@ def test_a_new_store_is_saved_with_its_details_and_tokens(svc, sandbox) -> None:
     )
     assert store.scopes == "read_products read_store"
     assert before + token["expires_in"] - 5 < store.token_expires_at < time.time() + 3600 + 5
-    assert store.feed_token and svc.registry.by_feed_token(store.feed_token).code == STORE
+    token = store.first_feed.token
+    assert token and svc.registry.by_feed_token(token)[0].code == STORE
 
 
 def test_scopes_sent_as_a_list_are_saved_as_words(svc, sandbox) -> None:
@@ -54,14 +55,16 @@ def test_scopes_sent_as_a_list_are_saved_as_words(svc, sandbox) -> None:
 def test_a_reinstalled_store_keeps_its_feed_url_and_options(svc, sandbox) -> None:
     first = complete_install(svc, sandbox.authorize())
     options = FeedOptions(default_brand="Marca Propia", frequency_hours=6)
-    svc.registry.save_options(STORE, options)
+    svc.registry.update_feed(STORE, "1", lambda feed: setattr(feed, "options", options))
     svc.registry.mark_uninstalled(STORE, "Jumpseller refused the refresh token")
     again = complete_install(svc, sandbox.authorize())
     assert again.installed and again.uninstalled_at is None and again.uninstall_reason == ""
-    assert again.feed_token == first.feed_token and again.installed_at == first.installed_at
+    assert again.first_feed.token == first.first_feed.token
+    assert again.installed_at == first.installed_at
     assert again.access_token not in ("", first.access_token)
     saved = svc.registry.get(STORE)
-    assert saved.options == options and saved.feed_token == first.feed_token
+    assert saved.first_feed.options == options
+    assert saved.first_feed.token == first.first_feed.token
 
 
 @pytest.mark.parametrize(

@@ -193,8 +193,9 @@ def test_reconnecting_an_uninstalled_store_keeps_its_feed_url_and_settings(
     client, registry: StoreRegistry
 ) -> None:
     assert connect_store(client).status_code == 303
-    feed_token = registry.get(STORE).feed_token
-    registry.save_options(STORE, FeedOptions(default_brand="Marca Propia", frequency_hours=6))
+    feed_token = registry.get(STORE).first_feed.token
+    options = FeedOptions(default_brand="Marca Propia", frequency_hours=6)
+    registry.update_feed(STORE, "1", lambda feed: setattr(feed, "options", options))
     registry.mark_uninstalled(STORE, "Jumpseller refused the refresh token")
     page = client.get("/")
     html = page.get_data(as_text=True)
@@ -203,6 +204,6 @@ def test_reconnecting_an_uninstalled_store_keeps_its_feed_url_and_settings(
     assert 'id="options-form"' not in html
     assert connect_store(client).status_code == 303
     store = registry.get(STORE)
-    assert store.installed and store.feed_token == feed_token
-    assert store.options.default_brand == "Marca Propia" and store.options.frequency_hours == 6
+    assert store.installed and store.first_feed.token == feed_token
+    assert store.first_feed.options == options
     assert 'id="options-form"' in client.get("/").get_data(as_text=True)

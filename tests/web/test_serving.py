@@ -75,7 +75,7 @@ def folder(app: Flask, store: Store) -> Path:
 
 
 def url(store: Store, suffix: str = ".xml") -> str:
-    return f"/feeds/{store.feed_token}{suffix}"
+    return f"/feeds/{store.first_feed.token}{suffix}"
 
 
 def test_get_serves_the_published_file_with_validators(client, store, folder) -> None:
@@ -223,8 +223,8 @@ def test_feed_never_built_is_503_with_retry_after(client, store) -> None:
 def test_rotated_url_keeps_the_old_one_for_48_hours(
     client, redis: Redis, registry: StoreRegistry, store, folder
 ) -> None:
-    old = store.feed_token
-    new = registry.rotate_feed_token(store.code).feed_token
+    old = store.first_feed.token
+    new = registry.rotate_feed_token(store.code, "1").token
     assert new != old
     assert client.get(f"/feeds/{old}.xml").status_code == 200
     assert client.get(f"/feeds/{new}.xml").status_code == 200
@@ -300,4 +300,4 @@ def test_fetch_is_logged_without_the_token(client, store, folder, caplog) -> Non
     assert "store=teststore" in lines[0] and "status=200" in lines[0]
     assert "Googlebot/2.1" in lines[0]
     assert f"bytes={(folder / 'feed.xml').stat().st_size}" in lines[0]
-    assert store.feed_token not in caplog.text
+    assert store.first_feed.token not in caplog.text
