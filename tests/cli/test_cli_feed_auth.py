@@ -37,7 +37,7 @@ def test_on_again_and_off(runner, store: Store, public_client) -> None:
     user, password = credentials(on.output)
     assert user == f"feed-{store.code}" and len(password) >= 32
     assert "Merchant Center" in on.output and "Fetch settings" in on.output
-    assert f"Feed URL (unchanged): {url}" in on.output
+    assert f"Feed URLs (unchanged):\n  {url}\n" in on.output
 
     refused = fetch(client, store)
     assert refused.status_code == 401

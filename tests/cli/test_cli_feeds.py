@@ -61,13 +61,15 @@ def test_unknown_store_and_missing_argument(runner, store) -> None:
 
 
 def test_url_and_rotation(runner, store, registry) -> None:
+    old_token = store.first_feed.token
     url = runner.invoke(args=["feeds", "url", "teststore"]).output.strip()
-    assert url == f"http://127.0.0.1:5000/feeds/{store.feed_token}.xml"
+    assert url == f"1 {store.first_feed.name}: http://127.0.0.1:5000/feeds/{old_token}.xml"
     rotated = runner.invoke(args=["feeds", "rotate-url", "teststore"])
     assert rotated.exit_code == 0 and "48 hours" in rotated.output
-    new_token = registry.get("teststore").feed_token
-    assert new_token != store.feed_token and new_token in rotated.output
-    assert registry.by_feed_token(store.feed_token).code == "teststore"
+    new_token = registry.get("teststore").first_feed.token
+    assert new_token != old_token and new_token in rotated.output
+    found = registry.by_feed_token(old_token)
+    assert found is not None and found[0].code == "teststore" and found[1].id == "1"
 
 
 def test_due_rebuild_queues_only_due_stores(runner, store, registry) -> None:

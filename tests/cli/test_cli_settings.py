@@ -68,7 +68,8 @@ def _walk(
 
 
 def _arguments(command: click.Command) -> list[str]:
-    """A store code for every argument (each names a store today), optional ones too."""
+    """A value for every argument, optional ones too: a store code, standing in for a FEED as well
+    (every command looks the store up first, so the settings and Redis checks come first)."""
     return ["teststore" for p in command.params if isinstance(p, click.Argument)]
 
 
@@ -113,8 +114,10 @@ def test_the_walk_finds_every_kind_of_command() -> None:
     for expected in (
         "stores list",
         "stores show teststore",
-        "feeds status teststore",
-        "feeds rebuild teststore",
+        "feeds status teststore teststore",
+        "feeds rebuild teststore teststore",
+        "feeds list teststore",
+        "feeds rules teststore teststore",
         "feeds auth teststore",
         "worker",
         "scheduler",

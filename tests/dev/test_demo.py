@@ -98,7 +98,7 @@ def test_demo_runs_on_embedded_redis(tmp_path) -> None:
 
         status = wait_for(built, 60, "the demo's first build", every=1)
         assert status["items"] > 0
-        url = operator_cli("feeds", "url", "sandboxstore").stdout.strip()
+        url = operator_cli("feeds", "url", "sandboxstore", "1").stdout.strip()
         assert requests.get(url, timeout=10).text.count("<item>") == status["items"]
     finally:
         os.killpg(demo.pid, signal.SIGTERM)
