@@ -1,10 +1,12 @@
-/* The merchant's pages: connect popup and hand-back, copy, category picker, live build status. */
+/* The merchant's pages: connect popup and hand-back, copy, category picker, live build status,
+   and the rules editor's choices (operators that fit the field, value boxes only where needed). */
 (function () {
   "use strict";
 
   var body = document.body;
   var pageToken = body.getAttribute("data-page-token") || "";
   var csrf = body.getAttribute("data-csrf") || "";
+  var feed = body.getAttribute("data-feed") || "";
   var ACTIVE = { queued: true, running: true };
 
   function headers(extra) {
@@ -103,6 +105,52 @@
     }, 200);
   });
 
+  /* -- rules editor: without this script every choice is shown and the server says what fits -- */
+  function showValue(row, selectedOption, clear) {
+    var cell = row.querySelector("[data-value-cell]");
+    var input = cell && cell.querySelector("input");
+    if (!cell) { return; }
+    var noValue = !!selectedOption && selectedOption.hasAttribute("data-no-value");
+    if (noValue && clear) { input.value = ""; }
+    cell.hidden = noValue && !input.value;
+  }
+
+  function fitOperators(row, clear) {
+    var field = row.querySelector("[data-rule-field]");
+    var operator = row.querySelector("[data-rule-operator]");
+    var optionName = row.querySelector("[data-option-name]");
+    var chosen = field.options[field.selectedIndex];
+    var kind = chosen ? chosen.getAttribute("data-kind") : "";
+    var firstFit = null;
+    Array.prototype.forEach.call(operator.options, function (option) {
+      var fits = (" " + option.getAttribute("data-kinds") + " ").indexOf(" " + kind + " ") >= 0;
+      option.disabled = !fits;
+      option.hidden = !fits;
+      if (fits && !firstFit) { firstFit = option; }
+    });
+    var current = operator.options[operator.selectedIndex];
+    if ((!current || current.disabled) && firstFit) { firstFit.selected = true; }
+    optionName.hidden = field.value !== "option:";
+    showValue(row, operator.options[operator.selectedIndex], clear);
+  }
+
+  document.querySelectorAll("[data-condition]").forEach(function (row) {
+    fitOperators(row, false);
+    row.querySelector("[data-rule-field]").addEventListener("change", function () {
+      fitOperators(row, true);
+    });
+    row.querySelector("[data-rule-operator]").addEventListener("change", function (event) {
+      showValue(row, event.target.options[event.target.selectedIndex], true);
+    });
+  });
+  document.querySelectorAll("[data-action]").forEach(function (row) {
+    var kind = row.querySelector("[data-rule-action]");
+    showValue(row, kind.options[kind.selectedIndex], false);
+    kind.addEventListener("change", function () {
+      showValue(row, kind.options[kind.selectedIndex], true);
+    });
+  });
+
   /* -- build status: poll while a build waits or runs; "Rebuild now" without a reload -- */
   var panel = document.getElementById("status-panel");
   var message = document.getElementById("status-message");
@@ -120,7 +168,7 @@
 
   function poll() {
     polling = true;
-    getJSON("/settings/status").then(function (reply) {
+    getJSON("/settings/status?feed=" + encodeURIComponent(feed)).then(function (reply) {
       if (!reply.ok) {
         polling = false;
         message.textContent = reply.data.message || "";

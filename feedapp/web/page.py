@@ -1,32 +1,54 @@
-"""The merchant's page in the admin iframe: feed URL, options, build status, problems, rebuilds."""
+"""The merchant's page in the admin iframe: the store's feeds, and for the selected one its URL,
+options, rules (with a preview), shipping, build status and problems; adding and removing feeds.
+
+Every form names its feed with a ``feed`` field (the page's links with a ``feed`` query
+parameter); without one the page shows the store's first feed. The password protection and the
+builds are the store's: one build writes every feed of the store.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
 from babel.dates import format_datetime, format_timedelta
+from babel.numbers import get_territory_currencies
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
 from feedapp.builds import queueing
-from feedapp.builds.status import store_status
+from feedapp.builds.builder import map_safely, store_info
+from feedapp.builds.status import feed_diagnostics, feed_last_good, store_status
+from feedapp.feed import rules as feed_rules
 from feedapp.feed import taxonomy
+from feedapp.feed.currency import minor_units
+from feedapp.feed.mapping import CatalogContext
 from feedapp.feed.options import (
     AGE_GROUPS,
     CONDITIONS,
     FREQUENCIES,
     GENDERS,
     FeedOptions,
+    FieldError,
     validate_options,
 )
 from feedapp.feed.problems import Problem
-from feedapp.jumpseller.client import ApiError, make_client
+from feedapp.feed.publishing import remove_feed_files
+from feedapp.feed.shipping import DAY_FIELDS, MODES, ShippingOptions, validate_shipping
+from feedapp.jumpseller.client import PAGE_SIZE, ApiError, make_client
+from feedapp.jumpseller.ratelimit import RateLimitTimeout
 from feedapp.jumpseller.tokens import TokenError
 from feedapp.messages import N_
 from feedapp.services import Services
-from feedapp.stores import FeedCredentials, Store
+from feedapp.storefeeds import MAX_FEEDS, MAX_NAME, StoreFeed, countries, validate_market
+from feedapp.stores import FeedCredentials, FeedLimitError, Store, UnknownFeed
 from feedapp.web import i18n, security
 from feedapp.web.context import current_services
 
@@ -34,44 +56,145 @@ bp = Blueprint("page", __name__, url_prefix="/settings")
 log = logging.getLogger(__name__)
 
 OPTION_KINDS = ("color", "size", "material", "pattern")
-NOTICES = ("saved", "rebuild", "password-off")
+NOTICES = (
+    "saved",
+    "rebuild",
+    "password-off",
+    "feed-added",
+    "feed-removed",
+    "rules-saved",
+    "shipping-saved",
+)
 #: Examples listed per problem on the page (the build keeps up to 50).
 EXAMPLES_SHOWN = 20
 #: Categories offered for mapping; a store with more maps the rest through the default.
 MAX_CATEGORIES = 500
+#: Products the rules preview reads from Jumpseller: two pages, a second or two of API time.
+PREVIEW_PRODUCTS = 2 * PAGE_SIZE
 #: What the page's own fetch calls show once neither the page token nor the cookie is valid.
 SESSION_ENDED = N_("Your session ended; reload the app from your Jumpseller admin.")
+PREVIEW_FAILED = N_(
+    "Your products could not be read from Jumpseller just now, so there is no preview; "
+    "try again in a moment. Nothing was saved."
+)
+CONFIRM_REMOVE = N_("Tick the box to confirm that this feed and its address go away.")
+LAST_FEED = N_("A store keeps at least one feed: add another one before removing this one.")
+TOO_MANY_FEEDS = N_("A store can have at most %(limit)d feeds.")
+
+#: How the rules editor names each condition field (feedapp.feed.rules.FIELD_TYPES), and
+#: "option:", which stands for ``option:<the name typed beside it>``.
+FIELD_LABELS: dict[str, str] = {
+    "name": N_("Product name"),
+    "brand": N_("Brand"),
+    "sku": N_("SKU"),
+    "barcode": N_("Barcode"),
+    "product_type": N_("Product type"),
+    "option": N_("Any option value"),
+    "option:": N_("The option named…"),
+    "price": N_("Price"),
+    "stock": N_("Stock"),
+    "sale": N_("On sale"),
+    "featured": N_("Featured"),
+    "availability": N_("Availability (in_stock, out_of_stock)"),
+    "status": N_("Status (available, not-available, disabled)"),
+    "category": N_("Category ids"),
+    "product_id": N_("Product id"),
+    "created": N_("Created"),
+}
+#: How the editor words each operator (feedapp.feed.rules.OPERATORS).
+OPERATOR_LABELS: dict[str, str] = {
+    "equals": N_("is"),
+    "not_equals": N_("is not"),
+    "contains": N_("contains"),
+    "not_contains": N_("does not contain"),
+    "starts_with": N_("starts with"),
+    "in": N_("is one of (separate with commas)"),
+    "not_in": N_("is none of (separate with commas)"),
+    "present": N_("has a value"),
+    "absent": N_("has no value"),
+    "<": N_("is less than"),
+    "<=": N_("is at most"),
+    ">": N_("is more than"),
+    ">=": N_("is at least"),
+    "is_true": N_("yes"),
+    "is_false": N_("no"),
+    "within_days": N_("within the last N days"),
+    "not_within_days": N_("not within the last N days"),
+}
+#: Operators whose conditions have no value: the page hides the value box for them.
+NO_VALUE_OPERATORS = ("present", "absent", "is_true", "is_false")
+#: How the editor words each action (feedapp.feed.rules.ACTION_KINDS); labels take a number.
+ACTION_LABELS: dict[str, str] = {
+    "exclude": N_("Leave the item out of this feed"),
+    "brand": N_("Set the brand to"),
+    "condition": N_("Set the condition to (new, refurbished or used)"),
+    "google_product_category": N_("Set the Google category to"),
+    "product_type": N_("Set the product type to"),
+    "title": N_("Set the title to (a pattern with {name})"),
+    "promotion_id": N_("Add the promotion id"),
+}
+LABEL_ACTION = N_("Set custom label %(number)d to")
+#: A rules form field: ``rules[2].name`` or ``rules[2].conditions[0].value``.
+_RULE_FIELD = re.compile(r"rules\[(\d{1,3})\]\.(?:(conditions|actions)\[(\d{1,2})\]\.)?([a-z]+)")
+_EDIT_OP = re.compile(
+    r"(add-rule)|(up|down|delete|add-condition|add-action)-(\d{1,3})"
+    r"|(remove-condition|remove-action)-(\d{1,3})-(\d{1,2})"
+)
+
+
+@dataclass
+class Forms:
+    """What the page shows again after a form it did not save: what was typed, and why not."""
+
+    options: dict[str, object] | None = None
+    options_errors: dict[str, str] = field(default_factory=dict)
+    market: dict[str, str] | None = None
+    market_errors: dict[str, str] = field(default_factory=dict)
+    remove_error: str = ""
+    rules: list[dict[str, Any]] | None = None
+    rules_errors: dict[str, str] = field(default_factory=dict)
+    preview: dict[str, object] | None = None
+    preview_error: str = ""
+    shipping: dict[str, object] | None = None
+    shipping_errors: dict[str, str] = field(default_factory=dict)
 
 
 def render_page(
     page: security.PageSession,
     store: Store,
+    forms: Forms | None = None,
     *,
-    values: dict[str, object] | None = None,
-    errors: dict[str, str] | None = None,
     status: int = 200,
     credentials: FeedCredentials | None = None,
 ) -> Response:
-    """The whole settings page for a connected store (with new feed credentials, shown once)."""
+    """The whole page for a connected store and its selected feed (with new credentials, once)."""
     svc = current_services()
-    categories, categories_failed = category_rows(svc, store)
-    store = svc.registry.get(store.code)  # a category fetch may have refreshed tokens or revoked
+    forms = forms or Forms()
+    categories_failed = fetch_missing(svc, store)
+    store = svc.registry.get(store.code)  # as changed meanwhile: a fetch may even revoke it
     if not store.installed:
         return Response(render_template("connect/connect.html", expired=False, store=store))
+    feed = selected_feed(store)
     notice = request.args.get("notice", "")
+    errors = forms.options_errors
+    lang = i18n.current()
     body = render_template(
         "page/page.html",
         store=store,
+        feed=feed,
+        feeds=feed_rows(svc, store, lang),
+        max_feeds=MAX_FEEDS,
         page=page,
-        feed_url=f"{svc.config.PUBLIC_URL}/feeds/{store.feed_token}.xml",
-        values=values if values is not None else form_values(store.options),
-        errors=errors or {},
-        map_open=any(name.startswith("category_map.") for name in errors or {}),
+        feed_url=feed_url(svc, feed),
+        market=market_view(store, feed, lang),
+        values=forms.options if forms.options is not None else form_values(feed.options),
+        errors=errors,
+        map_open=any(name.startswith("category_map.") for name in errors),
         page_token=page.page_token,
         notice=notice if notice in NOTICES else "",
-        status=status_view(svc, store),
-        problems=problem_rows(svc, store),
-        categories=categories,
+        status=status_view(svc, store, feed),
+        problems=problem_rows(svc, store, feed),
+        categories=category_rows(svc, store),
         categories_failed=categories_failed,
         conditions=CONDITIONS,
         genders=GENDERS,
@@ -79,16 +202,121 @@ def render_page(
         frequencies=FREQUENCIES,
         option_kinds=OPTION_KINDS,
         credentials=credentials,
+        new_feed=forms.market or {"language": store.default_language, "country": store.country},
+        market_errors=forms.market_errors,
+        market_open=bool(forms.market_errors),
+        remove_error=forms.remove_error,
+        languages=language_choices(store, lang),
+        country_choices=country_choices(lang),
+        max_name=MAX_NAME,
+        rules=forms.rules if forms.rules is not None else rules_draft(feed.rules),
+        rules_unsaved=forms.rules is not None,
+        rules_errors=forms.rules_errors,
+        editor=rules_editor(),
+        preview=forms.preview,
+        preview_error=forms.preview_error,
+        shipping=forms.shipping
+        if forms.shipping is not None
+        else shipping_values(feed.shipping, store.currency),
+        shipping_errors=forms.shipping_errors,
+        shipping_stale=bool(feed.shipping.currency) and feed.shipping.currency != store.currency,
+        shipping_modes=MODES,
+        currency=store.currency,
     )
     return Response(body, status=status)
 
 
-@bp.post("/options")
-def save_options() -> Response:
-    """Validate and save the feed options, then rebuild; a rejected save changes nothing."""
+def selected_feed(store: Store) -> StoreFeed:
+    """The feed the request names (``feed``), else the store's first (a removed one included)."""
+    wanted = str(request.values.get("feed", "") or "")
+    try:
+        return store.feed(wanted) if wanted else store.first_feed
+    except UnknownFeed:
+        return store.first_feed
+
+
+def feed_url(svc: Services, feed: StoreFeed) -> str:
+    """The address Merchant Center fetches this feed from."""
+    return f"{svc.config.PUBLIC_URL}/feeds/{feed.token}.xml"
+
+
+def _back(
+    page: security.PageSession, feed_id: str, notice: str, anchor: str | None = None
+) -> Response:
+    """Redirect (303) to the page showing this feed, with a notice."""
+    target = url_for("connect.root", t=page.page_token, feed=feed_id, notice=notice, _anchor=anchor)
+    return redirect(target, code=303)
+
+
+def _translated(errors: Mapping[str, FieldError]) -> dict[str, str]:
+    """Field errors in the page's language."""
+    return {name: i18n.gettext(e.msgid, **e.params) for name, e in errors.items()}
+
+
+# -- the store's feeds ---------------------------------------------------------------------------
+@bp.post("/feeds")
+def add_feed() -> Response:
+    """Add a feed for another language or country; it gets its own URL and is built at once."""
     page, store = _connected_store()
     security.check_csrf(page)
     svc = current_services()
+    form = {name: str(request.form.get(name, "")) for name in ("name", "language", "country")}
+    values, errors = validate_market(form, store.languages)
+    if not errors:
+        try:
+            feed = svc.registry.add_feed(
+                store.code, values["name"], values["language"], values["country"]
+            )
+        except FeedLimitError:
+            errors["name"] = FieldError(TOO_MANY_FEEDS, {"limit": MAX_FEEDS})
+    if errors:
+        forms = Forms(market=form, market_errors=_translated(errors))
+        return render_page(page, store, forms, status=400)
+    # An earlier feed with this id (ids are reused) may have left files: the new one starts clean.
+    remove_feed_files(svc.feeds_dir, store.code, feed.id)
+    queueing.request_build(svc, store.code, reason="feed added")
+    log.info("store=%s feed=%s added (%s, %s)", store.code, feed.id, feed.language, feed.country)
+    return _back(page, feed.id, "feed-added")
+
+
+@bp.post("/feeds/remove")
+def remove_feed() -> Response:
+    """Remove the selected feed (not the store's last): its URL answers 404, its files go."""
+    page, store = _connected_store()
+    security.check_csrf(page)
+    svc = current_services()
+    feed = _posted_feed(store)
+    error = ""
+    if request.form.get("confirm") != "1":
+        error = CONFIRM_REMOVE
+    else:
+        try:
+            svc.registry.remove_feed(store.code, feed.id)
+        except FeedLimitError:
+            error = LAST_FEED
+    if error:
+        return render_page(page, store, Forms(remove_error=i18n.gettext(error)), status=400)
+    remove_feed_files(svc.feeds_dir, store.code, feed.id)
+    log.info("store=%s feed=%s removed", store.code, feed.id)
+    return _back(page, svc.registry.get(store.code).first_feed.id, "feed-removed")
+
+
+def _posted_feed(store: Store) -> StoreFeed:
+    """The feed a form names; 404 for one the store does not have (removed meanwhile)."""
+    try:
+        return store.feed(str(request.form.get("feed", "") or store.first_feed.id))
+    except UnknownFeed:
+        abort(404)
+
+
+# -- options -------------------------------------------------------------------------------------
+@bp.post("/options")
+def save_options() -> Response:
+    """Validate and save one feed's options, then rebuild; a rejected save changes nothing."""
+    page, store = _connected_store()
+    security.check_csrf(page)
+    svc = current_services()
+    feed = _posted_feed(store)
     submitted = submitted_values(request.form)
     cached = (svc.registry.get_json(store.code, "categories") or {}).get("categories") or []
     known = {str(category.get("id")) for category in cached}
@@ -97,21 +325,387 @@ def save_options() -> Response:
     form["category_map"] = {
         k: _category_id(v) for k, v in submitted["category_map"].items() if k in known
     }
-    options, errors = validate_options(
-        form, known_category=_known_category, languages=store.languages
-    )
+    options, errors = validate_options(form, known_category=_known_category)
     if errors:
-        translated = {field: i18n.gettext(e.msgid, **e.params) for field, e in errors.items()}
-        return render_page(page, store, values=submitted, errors=translated, status=400)
-    svc.registry.save_options(store.code, options)
+        forms = Forms(options=submitted, options_errors=_translated(errors))
+        return render_page(page, store, forms, status=400)
+    svc.registry.update_feed(store.code, feed.id, lambda f: setattr(f, "options", options))
     queueing.request_build(svc, store.code, reason="settings changed")
-    log.info("store=%s feed options saved", store.code)
-    return redirect(url_for("connect.root", t=page.page_token, notice="saved"), code=303)
+    log.info("store=%s feed=%s options saved", store.code, feed.id)
+    return _back(page, feed.id, "saved")
 
 
+# -- rules ---------------------------------------------------------------------------------------
+@bp.post("/rules")
+def save_rules() -> Response:
+    """The rules editor: edit the list (unsaved), preview it, or validate and save it.
+
+    The buttons post the whole list with an ``op``: ``add-rule``, ``up-2``, ``delete-2``,
+    ``add-condition-2``, ``remove-action-2-0``... re-show the edited list without saving;
+    ``preview`` shows what the rules would do to a sample of products; ``save`` saves them.
+    """
+    page, store = _connected_store()
+    security.check_csrf(page)
+    svc = current_services()
+    feed = _posted_feed(store)
+    draft = posted_rules(request.form)
+    op = str(request.form.get("op", "save"))[:40]
+    edit = _EDIT_OP.fullmatch(op)
+    if edit is not None:
+        return render_page(page, store, Forms(rules=edited(draft, edit)))
+    known = _category_check(svc, store)
+    rules, errors = feed_rules.parse_rules(rules_document(draft), known_category=known)
+    if errors:
+        forms = Forms(rules=draft, rules_errors=rule_errors(errors, draft))
+        return render_page(page, store, forms, status=400)
+    if op == "preview":
+        forms = Forms(rules=draft)
+        try:
+            forms.preview = preview_rules(svc, store, feed, rules)
+        except (TokenError, ApiError, RateLimitTimeout) as exc:
+            log.warning("store=%s rules preview without products: %s", store.code, exc)
+            forms.preview_error = i18n.gettext(PREVIEW_FAILED)
+        return render_page(page, store, forms)
+    description = str(feed.rules.get("description") or "")
+
+    def change(target: StoreFeed) -> None:
+        target.rules = feed_rules.dump_rules(rules, description)
+
+    svc.registry.update_feed(store.code, feed.id, change)
+    queueing.request_build(svc, store.code, reason="rules changed")
+    log.info("store=%s feed=%s %d rules saved", store.code, feed.id, len(rules))
+    return _back(page, feed.id, "rules-saved", "rules")
+
+
+def rules_draft(document: Mapping[str, object]) -> list[dict[str, Any]]:
+    """A saved rules document as the editor shows it: every value as the text in its box."""
+    draft = []
+    raw_rules = document.get("rules")
+    for raw in raw_rules if isinstance(raw_rules, list) else []:
+        if not isinstance(raw, dict):
+            continue
+        conditions = []
+        for condition in raw.get("conditions") or []:
+            name = str(condition.get("field") or "")
+            value = condition.get("value")
+            text = ", ".join(map(str, value)) if isinstance(value, list) else value
+            conditions.append(
+                {
+                    "field": "option:" if name.startswith("option:") else name,
+                    "option": name.removeprefix("option:") if name.startswith("option:") else "",
+                    "operator": str(condition.get("operator") or ""),
+                    "value": "" if text is None else str(text),
+                }
+            )
+        actions = [
+            {"kind": str(a.get("kind") or ""), "value": str(a.get("value") or "")}
+            for a in raw.get("actions") or []
+        ]
+        draft.append(
+            {
+                "name": str(raw.get("name") or ""),
+                "description": str(raw.get("description") or ""),
+                "enabled": raw.get("enabled", True) is not False,
+                "match": "any" if raw.get("match") == "any" else "all",
+                "conditions": conditions,
+                "actions": actions,
+            }
+        )
+    return draft
+
+
+def posted_rules(form: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The editor's fields (``rules[0].conditions[1].value``...) as a list of rules, in order.
+
+    Indexes past the rules module's limits are ignored, so a forged form costs no more work
+    than the largest list the module accepts (each field's size is bounded by web.limits).
+    """
+    rules: dict[int, dict[str, Any]] = {}
+    for name, value in form.items():
+        found = _RULE_FIELD.fullmatch(name)
+        if found is None:
+            continue
+        index, group, position, key = found.groups()
+        if int(index) >= feed_rules.MAX_RULES:
+            continue
+        rule = rules.setdefault(int(index), {"conditions": {}, "actions": {}})
+        text = str(value)
+        if group is None:
+            rule[key] = text
+            continue
+        limit = feed_rules.MAX_CONDITIONS if group == "conditions" else feed_rules.MAX_ACTIONS
+        if int(position) < limit:
+            rule[group].setdefault(int(position), {})[key] = text
+    draft = []
+    for index in sorted(rules):
+        rule = rules[index]
+        conditions = [rule["conditions"][n] for n in sorted(rule["conditions"])]
+        actions = [rule["actions"][n] for n in sorted(rule["actions"])]
+        draft.append(
+            {
+                "name": str(rule.get("name", "")),
+                "description": str(rule.get("description", "")),
+                "enabled": "enabled" in rule,
+                "match": "any" if rule.get("match") == "any" else "all",
+                "conditions": [
+                    {key: str(c.get(key, "")) for key in ("field", "option", "operator", "value")}
+                    for c in conditions
+                ],
+                "actions": [
+                    {key: str(a.get(key, "")) for key in ("kind", "value")} for a in actions
+                ],
+            }
+        )
+    return draft
+
+
+def edited(draft: list[dict[str, Any]], button: re.Match[str]) -> list[dict[str, Any]]:
+    """The list after one of the editor's buttons: add, move or delete a rule or one of its rows."""
+    add_rule, verb, index, row_verb, row_index, row = button.groups()
+    if add_rule:
+        if len(draft) < feed_rules.MAX_RULES:
+            draft.append(_blank_rule())
+        return draft
+    position = int(index or row_index)
+    if position >= len(draft):
+        return draft
+    rule = draft[position]
+    conditions, actions = rule["conditions"], rule["actions"]
+    if verb == "up" and position > 0:
+        draft[position - 1], draft[position] = rule, draft[position - 1]
+    elif verb == "down" and position + 1 < len(draft):
+        draft[position + 1], draft[position] = rule, draft[position + 1]
+    elif verb == "delete":
+        del draft[position]
+    elif verb == "add-condition" and len(conditions) < feed_rules.MAX_CONDITIONS:
+        conditions.append({"field": "name", "option": "", "operator": "contains", "value": ""})
+    elif verb == "add-action" and len(actions) < feed_rules.MAX_ACTIONS:
+        actions.append({"kind": _free_label(actions), "value": ""})
+    elif row_verb == "remove-condition" and int(row) < len(conditions):
+        del conditions[int(row)]
+    elif row_verb == "remove-action" and int(row) < len(actions):
+        del actions[int(row)]
+    return draft
+
+
+def _blank_rule() -> dict[str, Any]:
+    """A new rule as the editor first shows it: matching every item, setting a custom label."""
+    return {
+        "name": "",
+        "description": "",
+        "enabled": True,
+        "match": "all",
+        "conditions": [],
+        "actions": [{"kind": "custom_label_0", "value": ""}],
+    }
+
+
+def _free_label(actions: list[dict[str, str]]) -> str:
+    """The first custom label the rule does not set yet, for a new action row."""
+    taken = {a.get("kind") for a in actions}
+    return next((label for label in feed_rules.LABELS if label not in taken), "promotion_id")
+
+
+def rules_document(draft: list[dict[str, Any]]) -> dict[str, object]:
+    """The editor's list as the rules file format, for parse_rules to check every part of it."""
+    rules = []
+    for rule in draft:
+        conditions = []
+        for row in rule["conditions"]:
+            name = row["field"]
+            if name == "option:":
+                name += row["option"].strip()
+            condition: dict[str, object] = {"field": name, "operator": row["operator"]}
+            text = row["value"].strip()
+            if row["operator"] in ("in", "not_in"):
+                condition["value"] = [part.strip() for part in text.split(",") if part.strip()]
+            elif text:
+                condition["value"] = text
+            conditions.append(condition)
+        actions = []
+        for row in rule["actions"]:
+            action = {"kind": row["kind"]}
+            if row["kind"] != "exclude" or row["value"].strip():
+                action["value"] = row["value"]
+            actions.append(action)
+        data: dict[str, object] = {"name": rule["name"]}
+        if str(rule["description"]).strip():
+            data["description"] = rule["description"]
+        data.update(
+            enabled=rule["enabled"], match=rule["match"], conditions=conditions, actions=actions
+        )
+        rules.append(data)
+    return {"version": feed_rules.VERSION, "rules": rules}
+
+
+def rule_errors(errors: list[feed_rules.RuleError], draft: list[dict[str, Any]]) -> dict[str, str]:
+    """Each mistake beside the editor field it is about (a list's item beside the list's box)."""
+    shown = _editor_places(draft)
+    placed: dict[str, list[str]] = {}
+    for error in errors:
+        place = re.sub(r"(\.value)\[\d+\]$", r"\1", error.place)
+        while place not in shown and "." in place:
+            place = place.rsplit(".", 1)[0]
+        if place not in shown:
+            place = "rules"
+        placed.setdefault(place, []).append(i18n.gettext(error.error.msgid, **error.error.params))
+    return {place: " ".join(messages) for place, messages in placed.items()}
+
+
+def _editor_places(draft: list[dict[str, Any]]) -> set[str]:
+    """Every place the editor shows a message: fields, each rule's lists, and the whole list."""
+    places = {"rules"}
+    for index, rule in enumerate(draft):
+        prefix = f"rules[{index}]"
+        places |= {prefix, *(f"{prefix}.{key}" for key in ("name", "description", "match"))}
+        places |= {f"{prefix}.conditions", f"{prefix}.actions"}
+        for row in range(len(rule["conditions"])):
+            places |= {f"{prefix}.conditions[{row}].{k}" for k in ("field", "operator", "value")}
+        for row in range(len(rule["actions"])):
+            places |= {f"{prefix}.actions[{row}].{k}" for k in ("kind", "value")}
+    return places
+
+
+def rules_editor() -> dict[str, object]:
+    """The editor's choices in the page's language: fields, operators and actions."""
+    fields = [
+        {"value": name, "label": i18n.gettext(FIELD_LABELS[name]), "kind": kind}
+        for name, kind in {**feed_rules.FIELD_TYPES, "option:": "text"}.items()
+    ]
+    kinds: dict[str, list[str]] = {}
+    for kind, operators in feed_rules.OPERATORS.items():
+        for operator in operators:
+            kinds.setdefault(operator, []).append(kind)
+    operators = [
+        {
+            "value": op,
+            "label": i18n.gettext(OPERATOR_LABELS[op]),
+            "kinds": " ".join(kinds[op]),
+            "no_value": op in NO_VALUE_OPERATORS,
+        }
+        for op in kinds
+    ]
+    actions = [
+        {
+            "value": kind,
+            "label": i18n.gettext(LABEL_ACTION, number=int(kind[-1]))
+            if kind in feed_rules.LABELS
+            else i18n.gettext(ACTION_LABELS[kind]),
+        }
+        for kind in feed_rules.ACTION_KINDS
+    ]
+    return {
+        "fields": fields,
+        "operators": operators,
+        "actions": actions,
+        "max_rules": feed_rules.MAX_RULES,
+        "max_conditions": feed_rules.MAX_CONDITIONS,
+        "max_actions": feed_rules.MAX_ACTIONS,
+        "placeholders": ", ".join(f"{{{p}}}" for p in feed_rules.PLACEHOLDERS),
+    }
+
+
+def _category_check(svc: Services, store: Store) -> Callable[[str], bool] | None:
+    """Check category conditions against the store's categories, once they are known."""
+    cached = svc.registry.get_json(store.code, "categories")
+    if cached is None:
+        return None
+    return feed_rules.RuleContext(cached.get("categories") or []).knows
+
+
+def preview_rules(
+    svc: Services, store: Store, feed: StoreFeed, rules: list[feed_rules.Rule]
+) -> dict[str, object]:
+    """What ``rules`` would do to the first products of the catalogue, in the feed's language.
+
+    Reads at most PREVIEW_PRODUCTS products (two API pages) and the cached categories; saves
+    nothing (a token refresh aside, as any API call may need).
+    """
+    info = store_info(store, feed)
+    categories = (svc.registry.get_json(store.code, "categories") or {}).get("categories") or []
+    params: dict[str, object] = {"limit": PAGE_SIZE}
+    if info.language:
+        params["locale"] = info.language
+    products: list[dict[str, Any]] = []
+    client = make_client(svc, store.code)
+    client.max_attempts = 2
+    try:
+        for number in range(1, PREVIEW_PRODUCTS // PAGE_SIZE + 1):
+            batch = client.get("products.json", page=number, **params)
+            rows = [row.get("product", row) for row in batch or [] if isinstance(row, dict)]
+            products += [row for row in rows if isinstance(row, dict)]
+            if len(rows) < PAGE_SIZE:
+                break
+    finally:
+        client.close()
+    catalog = CatalogContext(categories)
+    result = feed_rules.preview(
+        rules,
+        products,
+        feed_rules.RuleContext(categories),
+        lambda product: map_safely(product, info, feed.options, catalog),
+    )
+    return {
+        "products": len(products),
+        "capped": len(products) >= PREVIEW_PRODUCTS,
+        "item_count": result.items,
+        "excluded": result.excluded,
+        "rules": [
+            {
+                "name": rule.name,
+                "enabled": rule.enabled,
+                "excludes": rule.excludes,
+                "matched": rule.matched,
+                "examples": [
+                    {"item_id": e.item_id, "title": e.title, "changes": sorted(e.values.items())}
+                    for e in rule.examples
+                ],
+            }
+            for rule in result.rules
+        ],
+    }
+
+
+# -- shipping ------------------------------------------------------------------------------------
+@bp.post("/shipping")
+def save_shipping() -> Response:
+    """Validate and save one feed's shipping, then rebuild; a rejected save changes nothing."""
+    page, store = _connected_store()
+    security.check_csrf(page)
+    svc = current_services()
+    feed = _posted_feed(store)
+    names = ("mode", "flat_price", "free_above", "service", *_DAY_NAMES)
+    submitted = {name: str(request.form.get(name, "")) for name in names}
+    options, errors = validate_shipping(submitted, store.currency)
+    if errors:
+        forms = Forms(shipping=submitted, shipping_errors=_translated(errors))
+        return render_page(page, store, forms, status=400)
+    svc.registry.update_feed(store.code, feed.id, lambda f: setattr(f, "shipping", options))
+    queueing.request_build(svc, store.code, reason="shipping changed")
+    log.info("store=%s feed=%s shipping saved (%s)", store.code, feed.id, options.mode)
+    return _back(page, feed.id, "shipping-saved", "shipping")
+
+
+_DAY_NAMES = tuple(name for _, name in DAY_FIELDS)
+
+
+def shipping_values(options: ShippingOptions, currency: str) -> dict[str, object]:
+    """Saved shipping as the form shows it: amounts in major units of the store's currency."""
+    values: dict[str, object] = {"mode": options.mode, "service": options.service}
+    unit = options.currency or currency
+    for name in ("flat_price", "free_above"):
+        amount = getattr(options, name)
+        values[name] = "" if amount is None else f"{Decimal(amount).scaleb(-minor_units(unit)):f}"
+    for name in _DAY_NAMES:
+        days = getattr(options, name)
+        values[name] = "" if days is None else str(days)
+    return values
+
+
+# -- store-wide actions ----------------------------------------------------------------------
 @bp.post("/rebuild")
 def rebuild() -> Response:
-    """Queue a build for "Rebuild now" (or mark a running one for a follow-up build)."""
+    """Queue a build of every feed for "Rebuild now" (or mark a running one for a follow-up)."""
     page, store = _connected_store()
     security.check_csrf(page)
     svc = current_services()
@@ -120,12 +714,12 @@ def rebuild() -> Response:
     if request.accept_mimetypes.best == "application/json":
         message = i18n.gettext(i18n.REBUILD_RESULTS[result])
         return jsonify(result=result, message=message, **_status_payload(svc, store))
-    return redirect(url_for("connect.root", t=page.page_token, notice="rebuild"), code=303)
+    return _back(page, selected_feed(store).id, "rebuild")
 
 
 @bp.post("/feed-password")
 def protect_feed() -> Response:
-    """Turn on the feed's password (or replace it) and show the credentials in this answer only.
+    """Turn on the feeds' password (or replace it) and show the credentials in this answer only.
 
     The page is rendered here rather than redirected to: the password must not travel in a URL,
     and nothing keeps it to show later (the store keeps only its digest).
@@ -139,12 +733,12 @@ def protect_feed() -> Response:
 
 @bp.post("/feed-password/off")
 def unprotect_feed() -> Response:
-    """Serve the feed without a password again, at the same address."""
+    """Serve the feeds without a password again, at the same addresses."""
     page, store = _connected_store()
     security.check_csrf(page)
     current_services().registry.unprotect_feed(store.code)
     log.info("store=%s feed password protection turned off", store.code)
-    return redirect(url_for("connect.root", t=page.page_token, notice="password-off"), code=303)
+    return _back(page, selected_feed(store).id, "password-off")
 
 
 @bp.get("/status")
@@ -170,6 +764,7 @@ def taxonomy_search() -> Response | tuple[Response, int]:
 
 
 def _connected_store() -> tuple[security.PageSession, Store]:
+    """The session and its store for a change: 401 without a session, 409 once disconnected."""
     page = security.current_session()
     store = current_services().registry.find(page.store_code) if page else None
     if page is None or store is None:
@@ -180,7 +775,8 @@ def _connected_store() -> tuple[security.PageSession, Store]:
 
 
 def _status_payload(svc: Services, store: Store) -> dict[str, object]:
-    view = status_view(svc, store)
+    """The selected feed's status panel and figures, for the page's live updates."""
+    view = status_view(svc, store, selected_feed(store))
     page = security.current_session()
     html = render_template("page/_status.html", status=view, page=page)
     return {
@@ -192,23 +788,90 @@ def _status_payload(svc: Services, store: Store) -> dict[str, object]:
 
 
 # -- what the page shows ------------------------------------------------------------------
-def status_view(svc: Services, store: Store) -> dict[str, object]:
-    """Build status with times and durations written for the merchant."""
+def feed_rows(svc: Services, store: Store, lang: str) -> list[dict[str, Any]]:
+    """The store's feeds for the list at the top: who each is for, its URL and its last build."""
+    statuses = {row["id"]: row for row in store_status(svc, store.code)["feeds"]}
+    rows = []
+    for feed in store.feeds:
+        status = statuses.get(feed.id) or {}
+        state = str(status.get("state") or "never")
+        rows.append(
+            {
+                "id": feed.id,
+                "name": feed.name,
+                "language": language_name(feed.language or store.default_language, lang),
+                "country": country_name(feed.country or store.country, lang),
+                "url": feed_url(svc, feed),
+                "state": state,
+                "state_text": i18n.gettext(i18n.BUILD_STATES[state]),
+                "item_count": status.get("items"),
+            }
+        )
+    return rows
+
+
+def market_view(store: Store, feed: StoreFeed, lang: str) -> dict[str, object]:
+    """Who the selected feed is for, and what Merchant Center does about its currency there."""
+    country = feed.country or store.country
+    local = get_territory_currencies(country) if country else []
+    return {
+        "language": language_name(feed.language or store.default_language, lang),
+        "country": country_name(country, lang),
+        "currency": store.currency,
+        "local": local[0] if local and store.currency not in local else "",
+    }
+
+
+def language_name(code: str, lang: str) -> str:
+    """A language code as the page's language names it, with the code: "portugués (pt)"."""
+    if not code:
+        return i18n.gettext("The store's default language")
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(lang)
+    except (ValueError, TypeError):
+        name = None
+    return f"{name} ({code})" if name else code
+
+
+def country_name(code: str, lang: str) -> str:
+    """A country code as the page's language names it."""
+    return Locale(lang).territories.get(code, code) if code else "—"
+
+
+def language_choices(store: Store, lang: str) -> list[dict[str, str]]:
+    """The store's languages to pick a new feed's from, the default one first."""
+    codes = list(dict.fromkeys([store.default_language, *store.languages]))
+    return [{"value": code, "label": language_name(code, lang)} for code in codes if code]
+
+
+def country_choices(lang: str) -> list[dict[str, str]]:
+    """Every country, named and sorted in the page's language."""
+    names = Locale(lang).territories
+    found = [{"value": code, "label": f"{names.get(code, code)} ({code})"} for code in countries()]
+    return sorted(found, key=lambda row: row["label"].casefold())
+
+
+def status_view(svc: Services, store: Store, feed: StoreFeed) -> dict[str, object]:
+    """The store's build and this feed's outcome and last good build, written for the merchant."""
     lang = i18n.current()
     current = store_status(svc, store.code)
-    last_good = svc.registry.get_json(store.code, "last_good") or {}
+    own = next((row for row in current["feeds"] if row["id"] == feed.id), {})
+    state = str(own.get("state") or current["state"])
+    last_good = feed_last_good(svc.registry, store.code, feed.id)
     progress = current.get("progress") or {}
     done, total = progress.get("pages_done") or 0, progress.get("pages_total") or 0
-    percent = 100 if current["state"] == "ok" else (int(100 * done / total) if total else 0)
+    percent = 100 if state == "ok" else (int(100 * done / total) if total else 0)
     finished = last_good.get("finished_at")
     next_text = i18n.gettext("after the first build")
     if finished:
-        due = float(finished) + store.options.frequency_hours * 3600
+        due = float(finished) + feed.options.frequency_hours * 3600
         soon = i18n.gettext("in the next few minutes")
         next_text = _when(due, store, lang) if due > time.time() + 300 else soon
+    kind = str(own.get("error_kind") or "")
     return {
-        "state": current["state"],
-        "state_text": i18n.gettext(i18n.BUILD_STATES[current["state"]]),
+        "feed": feed.id,
+        "state": state,
+        "state_text": i18n.gettext(i18n.BUILD_STATES[state]),
         "percent": percent,
         "pages_done": done,
         "pages_total": total,
@@ -218,16 +881,15 @@ def status_view(svc: Services, store: Store) -> dict[str, object]:
         "last_at": _when(float(finished), store, lang) if finished else "",
         "duration": _duration(float(last_good.get("duration") or 0), lang) if finished else "",
         "next_at": next_text,
-        "error": current.get("error") or "",
-        "collapse": current.get("collapse"),
-        "error_kind": current.get("error_kind") or "unexpected",
-        "error_text": i18n.gettext(
-            i18n.ERROR_KINDS.get(current.get("error_kind") or "", i18n.ERROR_KINDS["unexpected"])
-        ),
+        "error": own.get("error") or "",
+        "collapse": own.get("collapse"),
+        "error_kind": kind or "unexpected",
+        "error_text": i18n.gettext(i18n.ERROR_KINDS.get(kind, i18n.ERROR_KINDS["unexpected"])),
     }
 
 
 def _when(timestamp: float, store: Store, lang: str) -> str:
+    """A moment in the store's time zone, written the page language's way."""
     try:
         zone = ZoneInfo(store.timezone) if store.timezone else UTC
     except (ZoneInfoNotFoundError, ValueError):
@@ -237,14 +899,15 @@ def _when(timestamp: float, store: Store, lang: str) -> str:
 
 
 def _duration(seconds: float, lang: str) -> str:
+    """A duration in words ("42 seconds"), at least a second."""
     return format_timedelta(
         timedelta(seconds=max(seconds, 1)), threshold=2, format="long", locale=lang
     )
 
 
-def problem_rows(svc: Services, store: Store) -> list[dict[str, object]] | None:
-    """The last good build's problems with what to change in Jumpseller; None before a build."""
-    diagnostics = svc.registry.get_json(store.code, "diagnostics")
+def problem_rows(svc: Services, store: Store, feed: StoreFeed) -> list[dict[str, Any]] | None:
+    """The feed's last good build's problems with what to change; None before a build."""
+    diagnostics = feed_diagnostics(svc.registry, store.code, feed.id)
     if diagnostics is None:
         return None
     lang = i18n.current()
@@ -266,6 +929,7 @@ def problem_rows(svc: Services, store: Store) -> list[dict[str, object]] | None:
 
 
 def _advice(code: str, severity: str, examples: list[dict], lang: str) -> str:
+    """What to change in Jumpseller for a problem, worded with its first example."""
     first = examples[0] if examples else {}
     problem = Problem(
         code=code,
@@ -279,20 +943,41 @@ def _advice(code: str, severity: str, examples: list[dict], lang: str) -> str:
     return i18n.describe(problem, lang)
 
 
-def category_rows(svc: Services, store: Store) -> tuple[list[dict[str, str]], bool]:
-    """The store's categories as "Parent > Child" (fetched once if no build cached them)."""
+def fetch_missing(svc: Services, store: Store) -> bool:
+    """Read the categories and languages the page needs but no build stored yet (a first build
+    may still be running) from Jumpseller, once; whether the categories could not be read."""
+    need_categories = svc.registry.get_json(store.code, "categories") is None
+    if not store.installed or not (need_categories or not store.languages):
+        return False
+    failed = False
+    client = make_client(svc, store.code)
+    client.max_attempts = 2
+    try:
+        if need_categories:
+            svc.registry.set_json(store.code, "categories", {"categories": client.categories()})
+        if not store.languages:
+            languages = client.languages()
+            if languages:
+                svc.registry.update(store.code, lambda s: _set_languages(s, languages))
+    except (TokenError, ApiError) as exc:
+        log.warning(
+            "store=%s categories or languages unavailable for the page: %s", store.code, exc
+        )
+        failed = svc.registry.get_json(store.code, "categories") is None
+    finally:
+        client.close()
+    return failed
+
+
+def _set_languages(store: Store, languages: list[str]) -> None:
+    """The store's languages as a build records them, the first being the default."""
+    store.languages = languages
+    store.default_language = store.default_language or languages[0]
+
+
+def category_rows(svc: Services, store: Store) -> list[dict[str, str]]:
+    """The store's cached categories as "Parent > Child", sorted."""
     cached = svc.registry.get_json(store.code, "categories")
-    if cached is None and store.installed:
-        client = make_client(svc, store.code)
-        client.max_attempts = 2
-        try:
-            cached = {"categories": client.categories()}
-        except (TokenError, ApiError) as exc:
-            log.warning("store=%s categories unavailable for the page: %s", store.code, exc)
-            return [], True
-        finally:
-            client.close()
-        svc.registry.set_json(store.code, "categories", cached)
     raw = list((cached or {}).get("categories") or [])[:MAX_CATEGORIES]
     context = taxonomy.CatalogContext(raw)
     rows = []
@@ -302,7 +987,7 @@ def category_rows(svc: Services, store: Store) -> tuple[list[dict[str, str]], bo
             path = " > ".join(context.path(cid)) or str(category.get("name") or cid)
             rows.append({"id": cid, "path": path})
     rows.sort(key=lambda row: row["path"].casefold())
-    return rows, False
+    return rows
 
 
 # -- the options form ---------------------------------------------------------------------
@@ -316,7 +1001,7 @@ def form_values(options: FeedOptions) -> dict[str, object]:
     return values
 
 
-def submitted_values(form: dict) -> dict[str, object]:
+def submitted_values(form: Mapping[str, str]) -> dict[str, object]:
     """The posted form as plain values, re-shown as typed when the save is rejected."""
     values: dict[str, object] = {
         name: str(form.get(name, "")) for name in form if not name.startswith("category_map.")
@@ -333,6 +1018,7 @@ def submitted_values(form: dict) -> dict[str, object]:
 
 
 def _category_label(value: str) -> str:
+    """A Google category id as the picker shows it ("187 - Apparel & Accessories > Shoes")."""
     found = taxonomy.lookup(value) if value else None
     return f"{found[0]} - {found[1]}" if found else value
 
@@ -344,4 +1030,5 @@ def _category_id(value: str) -> str:
 
 
 def _known_category(value: str) -> bool:
+    """Whether Google's taxonomy has this category."""
     return taxonomy.lookup(value) is not None

@@ -1,4 +1,5 @@
-"""The app inside the sandbox admin in real headless Chromium: install, configure, rebuild.
+"""The app inside the sandbox admin in real headless Chromium: install, configure, rebuild, and a
+second feed with a rule, previewed, saved, built and fetched from the address the page shows.
 
 The sandbox admin (localhost) frames the app (127.0.0.1), another site, as Jumpseller's admin does.
 The second run blocks every cookie of the app inside that frame, partitioned ones included, so the
@@ -14,10 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from feedapp_dev.sandbox import SandboxConfig
 from live_servers import LiveStack, live_stack
+from lxml import etree
 from playwright.sync_api import Browser, BrowserContext, FrameLocator, Page, expect, sync_playwright
+from processes import wait_for
 
+from feedapp.builds import queueing
 from feedapp.web.security import open_session
 
 pytestmark = pytest.mark.browser
@@ -51,8 +56,11 @@ def playwright() -> Iterator[object]:
 
 @pytest.fixture
 def stack(config, redis, tmp_path: Path) -> Iterator[LiveStack]:
-    """Sandbox (small catalogue, approval by click), the app on a real port, one real worker."""
-    settings = SandboxConfig(product_count=150, latency_ms=250, auto_approve=False)
+    """Sandbox (small catalogue in Spanish and Portuguese, approval by click), the app on a real
+    port, one real worker."""
+    settings = SandboxConfig(
+        product_count=150, latency_ms=250, auto_approve=False, languages=["es", "pt"]
+    )
     with live_stack(config, redis, settings, worker_log=tmp_path / "worker.log") as live:
         yield live
 
@@ -93,6 +101,90 @@ def test_everything_works_with_the_apps_cookies_blocked_in_the_frame(
         merchant_session(context, stack, cookies_blocked=True)
     finally:
         context.close()
+
+
+def test_a_second_feed_with_a_rule_is_previewed_built_and_served(playwright, stack) -> None:
+    """Add a Portuguese feed for Brazil, give it a rule, preview, save, rebuild, fetch its URL."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    try:
+        context = browser.new_context(locale="en-US")
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        page.goto(stack.admin_url)
+        app = page.frame_locator("#app-frame")
+        install_through_popup(page, app)
+        first_url = app.locator("#feed-url").input_value()
+
+        app.locator("#add-feed summary").click()
+        app.locator("#name").fill("Brasil (pt)")
+        app.locator("#new-language").select_option("pt")
+        app.locator("#new-country").select_option("BR")
+        app.locator("#add-feed-button").click()
+        expect(app.locator("#feed-name")).to_have_text("Feed: Brasil (pt)")
+        expect(app.locator("#feed-list .feed-row")).to_have_count(2)
+        expect(app.locator("#currency-note")).to_contain_text("BRL")
+
+        matched = add_rule_and_preview(app)
+        app.locator("#save-rules").click()
+        expect(app.locator("#notice")).to_contain_text("Rules saved")
+        svc = stack.app.extensions["feedapp"]
+        feed = svc.registry.get(STORE).feed("2")
+        assert feed.rules["rules"][0]["actions"] == [{"kind": "custom_label_0", "value": "verano"}]
+
+        wait_for(  # the builds the new feed and the rules asked for are done: a fresh one follows
+            lambda: not queueing.is_queued(svc, STORE) and not queueing.is_running(svc, STORE),
+            60,
+            "the builds queued by the new feed and its rules",
+        )
+        rebuild_and_watch(app)
+        new_url = app.locator("#feed-url").input_value()
+        assert new_url != first_url and new_url.endswith(f"/feeds/{feed.token}.xml")
+        expect(app.locator('#feed-list .feed-row[data-feed="2"] code')).to_have_text(new_url)
+        labelled = wait_for(
+            lambda: labelled_items(new_url), 60, "the rule's label in the new feed's XML"
+        )
+        assert len(labelled) == matched, (len(labelled), matched)
+        assert all("Cerâmica" in title and "/pt/" in link for title, link in labelled)
+        context.close()
+    finally:
+        browser.close()
+
+
+def add_rule_and_preview(app: FrameLocator) -> int:
+    """Build a rule in the editor (each button a round trip), preview it; its count of items."""
+    app.locator("#add-rule").click()
+    app.locator("#r0-name").fill("Verano")
+    app.locator("#r0-a0-value").fill("verano")
+    app.locator("#r0-add-condition").click()
+    expect(app.locator("#rules-unsaved")).to_be_visible()
+    expect(app.locator("#r0-name")).to_have_value("Verano")  # an edit keeps what was typed
+    app.locator("#r0-c0-field").select_option("name")
+    app.locator("#r0-c0-operator").select_option("contains")
+    app.locator("#r0-c0-value").fill("cerâmica")
+    app.locator("#preview-rules").click()
+    summary = app.locator("#preview-summary")
+    expect(summary).to_contain_text("The preview looked at 150 products")
+    preview = app.locator("#preview-0")
+    expect(preview.locator(".preview-count")).to_contain_text(re.compile(r"Matches \d+ item"))
+    matched = int(preview.get_attribute("data-matched"))
+    assert matched > 0
+    expect(preview.locator("li").first).to_contain_text("Cerâmica")
+    expect(preview.locator('[data-value-of="custom_label_0"]').first).to_have_text("verano")
+    return matched
+
+
+def labelled_items(url: str) -> list[tuple[str, str]]:
+    """Title and link of the feed's items carrying the rule's label ([] before the rule's build)."""
+    reply = requests.get(url, timeout=10)
+    if reply.status_code != 200:
+        return []
+    ns = {"g": "http://base.google.com/ns/1.0"}
+    items = etree.fromstring(reply.content).iter("item")
+    return [
+        (item.findtext("g:title", namespaces=ns) or "", item.findtext("g:link", namespaces=ns))
+        for item in items
+        if item.findtext("g:custom_label_0", namespaces=ns) == "verano"
+    ]
 
 
 def merchant_session(context: BrowserContext, stack: LiveStack, *, cookies_blocked: bool) -> None:
@@ -170,7 +262,7 @@ def save_options(app: FrameLocator, stack: LiveStack) -> None:
     app.locator("#save-options").click()
     expect(app.locator('[data-error-for="title_pattern"]')).to_be_visible()
     expect(app.locator("#default_brand")).to_have_value("Marca Prueba")
-    assert registry.get(STORE).options.default_brand == ""
+    assert registry.get(STORE).first_feed.options.default_brand == ""
 
     app.locator("#title_pattern").fill("{name} · {options}")
     app.locator("#include_out_of_stock").uncheck()
@@ -188,7 +280,7 @@ def save_options(app: FrameLocator, stack: LiveStack) -> None:
     app.locator("#save-options").click()
     expect(app.locator("#notice")).to_be_visible()
 
-    options = registry.get(STORE).options
+    options = registry.get(STORE).first_feed.options
     assert options.default_brand == "Marca Prueba" and options.frequency_hours == 6
     assert not options.include_out_of_stock and options.condition == "used"
     assert options.default_google_category == choice.split(" - ")[0]

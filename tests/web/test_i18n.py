@@ -15,8 +15,19 @@ from babel.messages.pofile import read_po
 
 from feedapp.feed.options import validate_options
 from feedapp.feed.problems import MESSAGES, PROBLEM_CODES, Problem
+from feedapp.storefeeds import validate_market
 from feedapp.stores import Store, StoreRegistry
 from feedapp.web import i18n
+from feedapp.web.page import (
+    ACTION_LABELS,
+    CONFIRM_REMOVE,
+    FIELD_LABELS,
+    LABEL_ACTION,
+    LAST_FEED,
+    OPERATOR_LABELS,
+    PREVIEW_FAILED,
+    TOO_MANY_FEEDS,
+)
 from feedapp.web.security import PageSession, open_session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,8 +107,8 @@ def test_catalogs_translate_every_extracted_message_and_the_template_is_current(
         message.id for message in read_catalog(TRANSLATIONS / "messages.pot") if message.id
     }
     assert committed == ids, (
-        f"messages.pot is stale: run `make translations`; new {sorted(ids - committed)}, "
-        f"gone {sorted(committed - ids)}"
+        f"messages.pot is stale: run `make translations`; new {sorted(ids - committed, key=str)}, "
+        f"gone {sorted(committed - ids, key=str)}"
     )
     found = catalog_problems(extracted, "es") + catalog_problems(extracted, "pt")
     english = read_catalog(TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po", "en")
@@ -401,3 +412,28 @@ def test_json_answers_and_error_pages_follow_the_language(client, app, page: Pag
     assert "Este link de conexão expirou" in callback.get_data(as_text=True)
     english = client.get("/callback", headers=HEADERS["en"]).get_data(as_text=True)
     assert "This connection link expired" in english
+
+
+def test_the_feeds_rules_and_shipping_forms_speak_each_language() -> None:
+    """The rules editor's choices, the page's own messages and the feed form's errors."""
+    _, market = validate_market({"name": "x" * 61, "language": "fr", "country": "XX"}, ["es"])
+    assert len(market) == 3
+    msgids = [
+        *FIELD_LABELS.values(),
+        *OPERATOR_LABELS.values(),
+        *ACTION_LABELS.values(),
+        LABEL_ACTION,
+        PREVIEW_FAILED,
+        CONFIRM_REMOVE,
+        LAST_FEED,
+        TOO_MANY_FEEDS,
+        *(error.msgid for error in market.values()),
+    ]
+    alike = {("es", "SKU"), ("pt", "SKU"), ("es", "Stock"), ("es", "no")}  # the same word
+    untranslated = [
+        (lang, msgid)
+        for lang in ("es", "pt")
+        for msgid in msgids
+        if (lang, msgid) not in alike and i18n.translations(lang).gettext(msgid) == msgid
+    ]
+    assert not untranslated

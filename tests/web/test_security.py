@@ -123,8 +123,8 @@ def test_a_store_code_in_the_query_string_is_never_trusted(
         },
     )
     assert reply.status_code == 303
-    assert registry.get(store.code).options.default_brand == "Injected"
-    assert registry.get(other_store.code).options.default_brand == ""
+    assert registry.get(store.code).first_feed.options.default_brand == "Injected"
+    assert registry.get(other_store.code).first_feed.options.default_brand == ""
 
 
 @pytest.mark.parametrize("csrf", [None, "", "wrong", "0" * 64, "other-session"])
@@ -145,7 +145,7 @@ def test_posts_without_the_right_csrf_token_change_nothing(
     assert reply.status_code == 400
     assert "no se cambió nada" in reply.get_data(as_text=True)
     assert reply.headers["Content-Security-Policy"].endswith(ancestors_of(store.code))
-    assert registry.get(store.code).options.default_brand == ""
+    assert registry.get(store.code).first_feed.options.default_brand == ""
     rebuild = client.post("/settings/rebuild", data={k: v for k, v in form.items() if k != "t"})
     assert rebuild.status_code in (400, 401)
     rebuild = client.post("/settings/rebuild", data=form, headers={"Accept": "application/json"})
