@@ -81,18 +81,27 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def next_feed_id(feeds: Sequence[StoreFeed]) -> str:
-    """One more than the highest id in use, so ids stay short and read well in a CLI."""
-    return str(max((int(f.id) for f in feeds if FEED_ID.fullmatch(f.id)), default=0) + 1)
+def next_feed_id(feeds: Sequence[StoreFeed], last_id: int) -> str:
+    """The next id never given to a feed of the store (short, so it reads well in a CLI).
+
+    A removed feed's id is never reused: a build that was running during the removal may still
+    write that id's files and documents, which then belong to nobody instead of to a new feed.
+    """
+    used = (int(f.id) for f in feeds if FEED_ID.fullmatch(f.id))
+    return str(max([last_id, *used]) + 1)
 
 
 def migrated_first_feed(options: Mapping[str, object], token: str, country: str) -> StoreFeed:
-    """A store record from before feeds per market: its options and URL become its first feed."""
+    """A store record from before feeds per market: its options and URL become its first feed.
+
+    The language those records kept among the options is the feed's language now.
+    """
     opts = FeedOptions.from_dict(dict(options))
+    language = str(options.get("language") or "")
     return StoreFeed(
         FIRST_FEED,
-        name=default_name(opts.language, country),
-        language=opts.language,
+        name=default_name(language, country),
+        language=language,
         country=country,
         token=token,
         options=opts,
@@ -100,13 +109,18 @@ def migrated_first_feed(options: Mapping[str, object], token: str, country: str)
 
 
 def default_name(language: str, country: str) -> str:
-    """A readable name for a feed nobody named yet, e.g. "CL (es)"."""
-    return f"{country or '?'} ({language or '-'})"
+    """A readable name for a feed nobody named yet: "CL (es)", or "CL" in the default language."""
+    return f"{country or '?'} ({language})" if language else country or "?"
+
+
+#: Two-letter CLDR territories that are not countries: EU, the euro area, groupings, test codes.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
 
 
 def countries() -> frozenset[str]:
     """Every ISO 3166-1 alpha-2 country code CLDR knows (regions like "419" left out)."""
-    return frozenset(code for code in Locale("en").territories if re.fullmatch(r"[A-Z]{2}", code))
+    codes = (code for code in Locale("en").territories if re.fullmatch(r"[A-Z]{2}", code))
+    return frozenset(codes) - _NOT_COUNTRIES
 
 
 def validate_market(

@@ -133,6 +133,8 @@ class Store:
     basic_password_sha256: str = field(default="", repr=False)
     #: One feed per market; a saved store always has at least one (its first, id "1").
     feeds: list[StoreFeed] = field(default_factory=list)
+    #: The highest feed id ever given, so a removed feed's id is never given again.
+    last_feed_id: int = 0
 
     @property
     def installed(self) -> bool:
@@ -339,13 +341,14 @@ class StoreRegistry:
             if len(store.feeds) >= MAX_FEEDS:
                 raise FeedLimitError(f"Store '{code}' already has {MAX_FEEDS} feeds, the most.")
             feed = StoreFeed(
-                next_feed_id(store.feeds),
+                next_feed_id(store.feeds, store.last_feed_id),
                 name or default_name(language, country),
                 language,
                 country,
                 new_token(),
             )
             store.feeds.append(feed)
+            store.last_feed_id = int(feed.id)
             added[:] = [feed]
 
         self.update(code, add)

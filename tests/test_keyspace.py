@@ -11,7 +11,14 @@ from redis import Redis
 
 from feedapp.builds import builder, queueing
 from feedapp.jumpseller.hooks import PATH, signature
-from feedapp.keyspace import LAYOUT, STORE_DOCUMENTS, STORE_RECORD_FIELDS, Keyspace, digest
+from feedapp.keyspace import (
+    FEED_DOCUMENTS,
+    LAYOUT,
+    STORE_DOCUMENTS,
+    STORE_RECORD_FIELDS,
+    Keyspace,
+    digest,
+)
 from feedapp.sessions import SessionStore
 
 #: The key of each kind as deployments hold it today (store "shop", secret "s"): no migration.
@@ -128,5 +135,8 @@ def test_every_key_written_is_declared(client, svc, installed, config, redis: Re
     assert expected <= kinds, f"never written: {sorted(expected - kinds)}"
     assert sum(keys.kind_of(key) == "feed_token" for key in seen) == 2  # current and rotated
     fields = {f.decode() for f in redis.hkeys(keys.store(code))}
-    assert fields <= {*STORE_RECORD_FIELDS, *STORE_DOCUMENTS}, "undeclared fields on the store"
+    per_feed = {
+        f"{name}:{feed.id}" for name in FEED_DOCUMENTS for feed in svc.registry.get(code).feeds
+    }
+    assert fields <= {*STORE_RECORD_FIELDS, *STORE_DOCUMENTS, *per_feed}, "undeclared fields"
     assert {"build", "last_good", "diagnostics", "categories"} <= fields

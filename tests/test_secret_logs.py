@@ -404,7 +404,7 @@ def test_no_secret_reaches_any_log_at_debug(tmp_path: Path) -> None:
     assert not found, f"{len(found)} secret(s) in the logs:\n" + "\n".join(found[:40])
     assert all(debug.values()), f"a log has no DEBUG line: {debug}"
     web, worker = logs["web"].read_text(), logs["worker"].read_text()
-    assert f"feed fetch store={STORE} status=200" in web
+    assert f"feed fetch store={STORE}/1 status=200" in web
     assert f"store={STORE} installed" in web
     assert any(" WARNING " in line and "install" in line for line in web.splitlines())
     assert f"store={STORE} access token refreshed" in worker

@@ -231,3 +231,11 @@ def test_feeds_are_added_rotated_and_removed_one_by_one(store: Store, registry, 
     with pytest.raises(UnknownFeed, match="flask feeds list teststore"):
         registry.get(store.code).feed("9")
     assert registry.add_feed(store.code, "", "es", "PE").name == "PE (es)"
+
+
+def test_a_removed_feed_id_is_never_given_again(store: Store, registry) -> None:
+    """A build running during a removal may still write the old id's files: nobody inherits them."""
+    assert registry.add_feed(store.code, "", "es", "PE").id == "2"
+    registry.remove_feed(store.code, "2")
+    assert registry.add_feed(store.code, "", "es", "AR").id == "3"
+    assert registry.get(store.code).first_feed.name == "CL"  # an install's first feed
