@@ -7,8 +7,8 @@ WHEELHOUSE := $(VENV)/wheelhouse
 
 .PHONY: run test setup lint bench translations stress
 
-# The tests need redis-server (unless REDIS_URL is set) and chromium: without them `make test`
-# stops here, before setting anything up, with one line saying what to install.
+# The tests need redis-server (unless REDIS_URL is set), chromium and caddy: without them
+# `make test` stops here, before setting anything up, with one line saying what to install.
 ifneq ($(filter test stress,$(MAKECMDGOALS)),)
 MISSING := $(shell $(PY) tests/prerequisites.py)
 ifneq ($(MISSING),)

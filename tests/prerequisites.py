@@ -3,7 +3,8 @@
 Standard library only: the Makefile runs it with the system Python before `make test` sets
 anything up (`python3 tests/prerequisites.py` prints the line, or nothing), and conftest.py calls
 `missing()` when pytest starts. Redis is needed by nearly every test (a private `redis-server`
-is started for the run unless REDIS_URL names one); Chromium by the browser tests.
+is started for the run unless REDIS_URL names one); Chromium by the browser tests; Caddy by
+tests/test_deploy.py and tests/test_hostile_traffic.py, which run deploy/Caddyfile.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ def missing(redis_url: str | None, chromium: str = CHROMIUM) -> str | None:
         lacking.append("redis-server")
     if not os.access(chromium, os.X_OK):
         lacking.append("chromium")
+    if shutil.which("caddy") is None:
+        lacking.append("caddy")
     if not lacking:
         return None
-    what = " and ".join(lacking)
+    what = " and ".join([", ".join(lacking[:-1]), lacking[-1]] if len(lacking) > 2 else lacking)
     verb = "is" if len(lacking) == 1 else "are"
     return f"The tests need {what}, which {verb} not installed: apt-get install {' '.join(lacking)}"
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
+from collections.abc import Iterator
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -16,7 +20,7 @@ import yaml
 from config import SETTINGS, Config
 from config import TestConfig as Settings
 from feedapp import create_app
-from feedapp.web import serving
+from feedapp.web import limits, security, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("web", "worker", "scheduler")
@@ -52,6 +56,42 @@ def env_example() -> dict[str, str]:
 
 def caddyfile() -> str:
     return (ROOT / "deploy" / "Caddyfile").read_text()
+
+
+#: `{$NAME}` or `{$NAME:default}` in the Caddyfile: an environment variable, maybe with a default.
+CADDY_ENV = re.compile(r"\{\$([A-Z0-9_]+)(?::([^}]*))?\}")
+
+
+def caddy_default(text: str) -> str:
+    """A Caddyfile value as production has it: env placeholders with defaults at their default."""
+    return CADDY_ENV.sub(lambda m: m[2] if m[2] is not None else m[0], text)
+
+
+def caddy_json() -> dict:
+    """The Caddyfile as Caddy itself reads it (`caddy adapt`), with .env.example's values."""
+    placeholders = dict(CADDY_ENV.findall(caddyfile()))
+    env = {name: value for name, value in os.environ.items() if name not in placeholders}
+    env.update({name: env_example()[name] for name, default in placeholders.items() if not default})
+    adapted = subprocess.run(
+        [shutil.which("caddy") or "caddy", "adapt", "--config", str(ROOT / "deploy" / "Caddyfile")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(adapted.stdout)
+
+
+def handlers(node: object) -> Iterator[tuple[dict, list]]:
+    """Every handler of an adapted config with the matchers of the route holding it."""
+    if isinstance(node, dict):
+        for handler in node.get("handle", []):
+            yield handler, node.get("match", [])
+        for value in node.values():
+            yield from handlers(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from handlers(value)
 
 
 def dockerfile() -> list[tuple[str, str]]:
@@ -106,6 +146,10 @@ def test_gunicorn_target_is_the_app_factory() -> None:
     inspect.signature(factory).bind()  # gunicorn calls it with no arguments
     assert "--forwarded-allow-ips=*" in cmd
     assert "--preload" in cmd  # a bad setting ends the container, not a restart loop
+    # Threads, not one process per request; no keep-alive: a refused upload's connection closes
+    # instead of being drained, and Caddy never reuses a connection gunicorn is closing.
+    assert cmd[cmd.index("--worker-class") + 1] == "gthread"
+    assert cmd[cmd.index("--keep-alive") + 1] == "0"
     # The image's default command is the web command, so `docker run` starts the same thing.
     cmd_row = [args for instr, args in dockerfile() if instr == "CMD"][-1]
     assert json.loads(cmd_row) == cmd
@@ -135,7 +179,7 @@ def test_feeds_volume_is_shared_by_web_worker_and_proxy() -> None:
     assert ("feeds", feeds_dir, "rw") in mounts("worker")
     assert "feeds" in compose()["volumes"]
     proxy = {target: (source, mode) for source, target, mode in mounts("proxy")}
-    root = re.search(r"^\s*root \* (\S+)$", caddyfile(), re.M)[1]
+    root = caddy_default(re.search(r"^\s*root \* (\S+)$", caddyfile(), re.M)[1])
     assert proxy[root.rstrip("/") + serving.PROTECTED_PREFIX] == ("feeds", "ro")
 
 
@@ -143,7 +187,8 @@ def test_proxy_offloads_feeds_and_fronts_the_web_service() -> None:
     text = caddyfile()
     env = env_example()
     port = command("web")[command("web").index("--bind") + 1].rsplit(":", 1)[1]
-    assert re.search(rf"reverse_proxy web:{port} \{{", text)
+    upstream = re.search(r"^\s*reverse_proxy (\S+) \{", text, re.M)[1]
+    assert caddy_default(upstream) == f"web:{port}"
     header = env["FEED_SENDFILE_HEADER"]
     assert re.search(rf"@accel header {re.escape(header)} \*", text)
     assert f"{{http.reverse_proxy.header.{header}}}" in text
@@ -151,6 +196,35 @@ def test_proxy_offloads_feeds_and_fronts_the_web_service() -> None:
     assert {"80:80", "443:443"} <= set(service("proxy")["ports"])
     assert service("proxy")["volumes"][0].endswith(":/etc/caddy/Caddyfile:ro")
     assert service("proxy")["volumes"][0].startswith("./deploy/Caddyfile:")
+
+
+def test_proxy_bounds_every_request_before_gunicorn_sees_it() -> None:
+    """Caddy reads each request whole, within deadlines and the app's largest body limit."""
+    config = caddy_json()
+    (server,) = config["apps"]["http"]["servers"].values()
+    assert server["read_header_timeout"] <= 10e9 and server["read_timeout"] <= 30e9
+    assert server["idle_timeout"] <= 300e9 and "write_timeout" not in server  # big feeds finish
+    found = {handler["handler"]: (handler, match) for handler, match in handlers(config)}
+    assert found["request_body"][0]["max_size"] == limits.LARGEST_BODY
+    proxy = found["reverse_proxy"][0]
+    assert proxy["buffer_requests"] and proxy["max_buffer_size"] == limits.LARGEST_BODY
+    refusals = [
+        (handler, match)
+        for handler, match in handlers(config)
+        if handler.get("status_code") == 413 and handler.get("close")
+    ]
+    (expression,) = [m["expression"] for _, matches in refusals for m in matches]
+    assert "Content-Length" in expression and f"> {limits.LARGEST_BODY}" in expression
+    hsts = [
+        (handler, match)
+        for handler, match in handlers(config)
+        if "Strict-Transport-Security" in handler.get("response", {}).get("set", {})
+    ]
+    (header, match), *_ = hsts
+    assert header["response"]["set"]["Strict-Transport-Security"] == [security.HSTS]
+    assert header["response"]["deferred"] and match == [{"protocol": "https"}]
+    # The Caddyfile is written for (and tested with) this Caddy: 2.7 renamed buffer_requests.
+    assert re.fullmatch(r"caddy:2\.6\.\d+", service("proxy")["image"])
 
 
 def test_env_example_points_at_the_stack() -> None:
@@ -162,12 +236,13 @@ def test_env_example_points_at_the_stack() -> None:
 
 def test_every_env_example_variable_is_read() -> None:
     # Config reads exactly the variables SETTINGS declares (tests/test_config.py proves it).
-    proxy_vars = set(re.findall(r"\{\$([A-Z0-9_]+)\}", caddyfile()))
+    proxy_vars = {name: default for name, default in CADDY_ENV.findall(caddyfile())}
     for name in env_example():
         if name in proxy_vars:
             continue
         assert name in SETTINGS, f"config.Config does not read {name}"
-    assert proxy_vars <= set(env_example())
+    # The ones without a default are the operator's to set; the others are for the tests.
+    assert {name for name, default in proxy_vars.items() if not default} <= set(env_example())
     Config(env_example())  # and every value the example gives is a valid one
 
 

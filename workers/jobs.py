@@ -29,7 +29,11 @@ def _services() -> Services:
 
 
 def build_feed(store_code: str, force: bool = False) -> dict[str, object] | None:
-    """Build one store's feed under its lock; refusals are final, other failures are retried."""
+    """Build every feed of one store under its lock; refusals are final, other failures retried.
+
+    A build that refused some feeds (their live files kept) but published the others is a
+    refusal too: retrying would page the whole catalogue again to meet the same refusal.
+    """
     from feedapp.builds import builder
 
     svc = _services()

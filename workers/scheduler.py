@@ -1,4 +1,9 @@
-"""The scheduler loop: every minute, queue a build for each store whose feed is due."""
+"""The scheduler loop: every minute, queue a build for each store with a feed that is due.
+
+A build makes every feed of a store, so a store is due as soon as one of its feeds is: the feed
+with the smallest frequency sets the pace, and a feed refused at its last build (its last good
+build growing old) is tried again once the failed build's back-off has passed.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,10 @@ TICK_SECONDS = 60
 
 
 def is_due(status: dict, frequency_hours: int, now: float) -> bool:
-    """A store is due when its last good feed is older than its frequency (and not backing off)."""
+    """A feed is due when its last good build is older than its frequency (and not backing off).
+
+    ``status``: the store's last build ("build") and the feed's last good one ("last_good").
+    """
     build, last_good = status.get("build") or {}, status.get("last_good") or {}
     if (
         build.get("state") == "failed"
@@ -62,10 +70,15 @@ def due_stores(svc: Services, now: float | None = None) -> list[str]:
     for store in svc.registry:
         if not store.installed:
             continue
-        status = read_status(svc.registry, store.code)
-        if recover_stale(svc, store.code, status, now):
-            due.append(store.code)
-        elif is_due(status, store.options.frequency_hours, now):
+        status = read_status(svc.registry, store.code, [feed.id for feed in store.feeds])
+        if recover_stale(svc, store.code, status, now) or any(
+            is_due(
+                {"build": status["build"], "last_good": status["feeds"][feed.id]},
+                feed.options.frequency_hours,
+                now,
+            )
+            for feed in store.feeds
+        ):
             due.append(store.code)
     return due
 

@@ -53,6 +53,7 @@ class StoreInfo:
     currency: str
     weight_unit: str = "kg"
     country: str = ""
+    #: The language the feed is written in, "" for the store's default (pages at the store's root).
     language: str = ""
 
 
@@ -250,6 +251,8 @@ class _ProductMapping:
             self.report("link_invalid", self.store.url)
         else:
             params = [(k, clean_text(getattr(self.options, k))) for k in _UTM]
+            if self.store.language:
+                path = f"{language_segment(self.store.language)}/{path}"
             link = page_url(site[0], site[1], path, params)
             if len(link) <= MAX_URL:
                 return link
@@ -345,6 +348,13 @@ class _ProductMapping:
             missing += [name for name in ("gender", "age_group") if not getattr(self.options, name)]
             if missing:
                 self.found.append(("apparel_attributes_missing", ", ".join(missing)))
+
+
+def language_segment(language: str) -> str:
+    """The storefront's path segment for a language other than the default: the code itself, or
+    the region in lower case for a regional code (pt_BR -> br), as in docs/store-languages.md."""
+    code, _, region = language.replace("-", "_").partition("_")
+    return (region or code).lower()
 
 
 def _present(value: object) -> bool:

@@ -6,9 +6,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Install the security headers and languages, and register every blueprint."""
-    from feedapp.web import connect, health, i18n, page, security, serving, webhooks
+    """Install the body limits, security headers and languages, and register every blueprint."""
+    from feedapp.web import connect, health, i18n, limits, page, security, serving, webhooks
 
+    limits.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     for blueprint in (health.bp, serving.bp, connect.bp, page.bp, webhooks.bp):

@@ -14,7 +14,9 @@ import time
 from feedapp_dev.sandbox.catalogue import product_id
 
 from feedapp.builds import queueing
+from feedapp.builds.status import feed_last_good
 from feedapp.feed.publishing import published_feed
+from feedapp.feed.xmlfeed import FIRST_FEED
 from tests.bench.report import Row, Section, progress, size_label
 from tests.bench.stack import Bench
 from tests.processes import wait_for
@@ -33,7 +35,7 @@ def wait_published(bench: Bench, after: float) -> dict:
         build = bench.svc.registry.get_json(STORE, "build") or {}
         if build.get("state") == "failed" and float(build.get("finished_at") or 0) > after:
             raise RuntimeError(f"store {STORE}: build failed: {build.get('error')}")
-        last_good = bench.svc.registry.get_json(STORE, "last_good") or {}
+        last_good = feed_last_good(bench.svc.registry, STORE, FIRST_FEED)
         if float(last_good.get("finished_at") or 0) > after:
             return {**last_good, "started_at": build.get("started_at")}
         return None

@@ -26,7 +26,8 @@ from feedapp.builds import builder
 from feedapp.feed.diagnostics import BuildDiagnostics
 from feedapp.feed.mapping import MappedProduct
 from feedapp.feed.taxonomy import CatalogContext
-from feedapp.feed.xmlfeed import GOOGLE_NS, Channel, FeedWriter, store_dir
+from feedapp.feed.xmlfeed import FIRST_FEED, GOOGLE_NS, Channel, FeedWriter, store_dir
+from feedapp.storefeeds import StoreFeed
 from feedapp.stores import Store
 from tests.bench.report import Row, Section, progress, size_label
 from tests.bench.stack import Bench
@@ -116,7 +117,8 @@ def write_raw(xf: etree.xmlfile, batch: list[MappedProduct], tags: dict[str, str
 def render_pass(feeds_dir: Path, target_items: int, build_id: str) -> PassResult:
     """Render until `target_items` items are written; time both writers chunk by chunk."""
     store = bench_store()
-    info = builder.store_info(store)
+    feed = StoreFeed(FIRST_FEED)  # a new store's first feed: today's default options
+    info = builder.store_info(store, feed)
     categories = generate_categories()
     catalog = CatalogContext(categories)
     diagnostics = BuildDiagnostics()
@@ -134,7 +136,7 @@ def render_pass(feeds_dir: Path, target_items: int, build_id: str) -> PassResult
                 ]
                 index += CHUNK
                 tick = time.perf_counter()
-                batch = [builder.map_safely(p, info, store, catalog) for p in chunk]
+                batch = [builder.map_safely(p, info, feed.options, catalog) for p in chunk]
                 mapped_at = time.perf_counter()
                 for mapped in batch:
                     for item in mapped.items:

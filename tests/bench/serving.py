@@ -79,7 +79,7 @@ def prepare_feed(bench: Bench) -> tuple[str, Path, int]:
     published = publish(bench.feeds_dir, render.STORE, tmp, items)
     bench.rendered = None
     store = bench.svc.registry.save(render.bench_store())
-    return store.feed_token, tmp.parent, published.items
+    return store.first_feed.token, tmp.parent, published.items
 
 
 def head(url: str, headers: dict[str, str]) -> dict[str, str]:

@@ -12,11 +12,13 @@ from feedapp_dev.sandbox import SandboxConfig
 from lxml import etree
 
 from feedapp.builds import builder
-from feedapp.builds.status import store_status
+from feedapp.builds.status import feed_diagnostics, feed_last_good, store_status
+from feedapp.feed.mapping import CatalogContext
 from feedapp.feed.options import FeedOptions
 from feedapp.feed.publishing import published_feed
 from feedapp.jumpseller.client import ApiError
 from feedapp.services import Services
+from feedapp.storefeeds import StoreFeed
 from feedapp.stores import Store
 
 G = "{http://base.google.com/ns/1.0}"
@@ -37,7 +39,7 @@ def feed_titles(svc: Services, code: str) -> dict[str, str]:
 
 def problems(svc: Services, code: str) -> dict[str, dict]:
     """The last build's problems by code."""
-    diagnostics = svc.registry.get_json(code, "diagnostics") or {}
+    diagnostics = feed_diagnostics(svc.registry, code, "1") or {}
     return {p["code"]: p for p in diagnostics.get("problems", [])}
 
 
@@ -58,10 +60,11 @@ def test_a_product_the_mapping_cannot_read_is_reported_and_the_rest_is_published
     first = add("Mesa de roble")
     broken = add("Lámpara de pie", categories=[{"id": category["id"], "name": category["name"]}])
     last = add("Silla de haya")
-    # An options record as an older version saved it: the category map as a list of pairs.
-    # Only a product with a category reaches the map, and mapping it raises.
-    legacy = {**FeedOptions().to_dict(), "category_map": [[str(category["id"]), "5181"]]}
-    svc.redis.hset(svc.keys.store(code), "options", json.dumps(legacy))
+    # Options as an older version saved them: the category map as a list of pairs. Only a
+    # product with a category reaches the map, and mapping it raises.
+    feeds = json.loads(svc.redis.hget(svc.keys.store(code), "feeds"))
+    feeds[0]["options"]["category_map"] = [[str(category["id"]), "5181"]]
+    svc.redis.hset(svc.keys.store(code), "feeds", json.dumps(feeds))
 
     result = builder.build_feed(svc, code)
 
@@ -84,7 +87,7 @@ def test_a_build_failing_midway_leaves_the_live_feed_and_says_which_store(
     builder.build_feed(svc, code)
     live = published_feed(svc.feeds_dir, code)
     before = (live.xml_path.read_bytes(), live.gz_path.read_bytes())
-    last_good = svc.registry.get_json(code, "last_good")
+    last_good = feed_last_good(svc.registry, code, "1")
     pages_seen: list[int] = []
     half_written: list[Path] = []
 
@@ -107,7 +110,7 @@ def test_a_build_failing_midway_leaves_the_live_feed_and_says_which_store(
     build = svc.registry.get_json(code, "build")
     assert build["state"] == "failed" and build["error_kind"] == "api"
     assert f"Store '{code}'" in build["error"] and build["finished_at"] >= build["started_at"]
-    assert svc.registry.get_json(code, "last_good") == last_good
+    assert feed_last_good(svc.registry, code, "1") == last_good
     status = store_status(svc, code)
     assert status["state"] == "failed" and status["items"] == last_good["items"]
 
@@ -134,16 +137,16 @@ def test_store_info_takes_the_feed_language_the_merchant_chose(
         country="CL",
         languages=["es", "en"],
         default_language="es",
-        options=FeedOptions(language=chosen),
     )
-    info = builder.store_info(store)
+    info = builder.store_info(store, StoreFeed("1", language=chosen))
     assert info.language == feed_language
     assert (info.code, info.name, info.url) == ("tienda", "Tienda", "https://tienda.example.com")
     assert (info.currency, info.weight_unit, info.country) == ("CLP", "lb", "CL")
+    assert builder.store_info(store, StoreFeed("2", language=chosen, country="PE")).country == "PE"
 
 
 def test_store_info_fills_what_store_info_json_did_not_say() -> None:
-    info = builder.store_info(Store(code="tienda"))
+    info = builder.store_info(Store(code="tienda"), StoreFeed("1"))
     assert (info.name, info.currency, info.weight_unit, info.language) == (
         "tienda",
         "USD",
@@ -162,7 +165,7 @@ def test_the_feed_is_written_in_the_language_the_merchant_chose(svc, installed, 
         ]
     english = {str(pid): en for pid, es, en in pairs if en != es}
     assert english, "the sandbox catalogue translates some products"
-    svc.registry.save_options(code, FeedOptions(language="en"))
+    svc.registry.update_feed(code, "1", lambda feed: setattr(feed, "language", "en"))
     builder.build_feed(svc, code)
     assert svc.registry.get(code).languages == ["es", "en"]
     titles = feed_titles(svc, code)
@@ -196,3 +199,29 @@ def test_a_build_that_refreshes_tokens_keeps_the_rotated_ones(svc, installed, sa
         assert after.installed and after.refresh_token != before.refresh_token, round_
     stats = control(sandbox, "stats", method="get")
     assert stats["refresh_tokens_reused"] == 0 and stats["token_grants"]["refresh_token"] == 2
+
+
+# -- links in the feed's language ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("language", "link"),
+    [
+        ("", "https://tienda.example.com/mesa-1"),  # the default language, at the root
+        ("pt", "https://tienda.example.com/pt/mesa-1"),
+        ("pt_BR", "https://tienda.example.com/br/mesa-1"),  # a regional code: its region
+        ("es-CL", "https://tienda.example.com/cl/mesa-1"),
+    ],
+)
+def test_links_point_to_the_page_in_the_feeds_language(language: str, link: str) -> None:
+    store = Store(
+        code="tienda",
+        url="https://tienda.example.com/",
+        currency="CLP",
+        languages=["es", "pt", "pt_BR", "es-CL"],
+        default_language="es",
+    )
+    info = builder.store_info(store, StoreFeed("1", language=language))
+    options = FeedOptions(utm_source="", utm_medium="")
+    product = {"id": 1, "name": "Mesa", "permalink": "/mesa-1", "price": 990, "brand": "B"}
+    product["images"] = [{"url": "https://images.example.com/1.jpg"}]
+    (item,) = builder.map_safely(product, info, options, CatalogContext([])).items
+    assert dict(item.fields)["link"] == link

@@ -32,7 +32,7 @@ def test_seeded_catalogue_gives_the_golden_feed(svc, installed, request) -> None
         default_google_category="5181",
         utm_campaign="golden",
     )
-    svc.registry.save_options(installed.code, options)
+    svc.registry.update_feed(installed.code, "1", lambda feed: setattr(feed, "options", options))
     result = builder.build_feed(svc, installed.code)
     feed = published_feed(svc.feeds_dir, installed.code).xml_path.read_bytes()
     assert result.products == 300

@@ -9,6 +9,7 @@ from feedapp_dev.sandbox import SandboxConfig
 from google_rules import feed_items, violations
 
 from feedapp.builds import builder
+from feedapp.builds.status import feed_diagnostics
 from feedapp.feed.options import FeedOptions
 from feedapp.feed.publishing import published_feed
 
@@ -24,10 +25,8 @@ def sandbox_config() -> SandboxConfig:
 def test_hostile_catalogue_builds_a_feed_without_a_merchant_center_error(
     svc, installed, sandbox
 ) -> None:
-    svc.registry.save_options(
-        installed.code,
-        FeedOptions(default_brand="Tienda Sandbox", gender="unisex", age_group="adult"),
-    )
+    options = FeedOptions(default_brand="Tienda Sandbox", gender="unisex", age_group="adult")
+    svc.registry.update_feed(installed.code, "1", lambda feed: setattr(feed, "options", options))
     result = builder.build_feed(svc, installed.code)
     feed = published_feed(svc.feeds_dir, installed.code).xml_path.read_bytes()
 
@@ -39,7 +38,7 @@ def test_hostile_catalogue_builds_a_feed_without_a_merchant_center_error(
     products = [p for page in pages for p in store.page(page, 100)]
     assert len(products) == result.products == PRODUCTS
     offers = sum(max(1, len(p.get("variants") or [])) for p in products)
-    diagnostics = svc.registry.get_json(installed.code, "diagnostics")
+    diagnostics = feed_diagnostics(svc.registry, installed.code, "1")
     written, left_out = diagnostics["items_written"], diagnostics["items_left_out"]
     assert written == len(feed_items(feed)) == result.items
     assert written + left_out == offers, "every sellable variant is in the feed or reported"

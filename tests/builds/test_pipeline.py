@@ -126,7 +126,7 @@ def test_worker_builds_and_the_feed_is_served(svc, installed, sandbox, start, li
     assert status["items"] > 1000
     assert status["problems"]  # the sandbox catalogue has deliberate mistakes
     client = create_app(live_config, redis=svc.redis).test_client()
-    reply = client.get(f"/feeds/{installed.feed_token}.xml")
+    reply = client.get(f"/feeds/{installed.first_feed.token}.xml")
     assert reply.status_code == 200 and reply.data == feed_bytes(svc, installed.code)
     reply.close()
 
@@ -191,7 +191,7 @@ def test_killed_worker_keeps_the_old_feed_then_recovers(
     ok(wait_built(svc, installed.code))
     old = feed_bytes(svc, installed.code)
     client = create_app(live_config, redis=svc.redis).test_client()
-    url = f"/feeds/{installed.feed_token}.xml"
+    url = f"/feeds/{installed.first_feed.token}.xml"
     product = control(sandbox, "stores/sandboxstore", method="get")
     assert product["count"] == 1000
     edited = control(

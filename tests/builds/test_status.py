@@ -6,7 +6,16 @@ import pytest
 from rq.timeouts import JobTimeoutException
 
 from feedapp.builds import queueing
-from feedapp.builds.status import BuildStatus, error_kind, explain, store_status
+from feedapp.builds.status import (
+    BuildStatus,
+    FeedsRefused,
+    error_kind,
+    explain,
+    feed_diagnostics,
+    feed_last_good,
+    read_status,
+    store_status,
+)
 from feedapp.feed.diagnostics import BuildDiagnostics
 from feedapp.feed.mapping import Item, MappedProduct
 from feedapp.feed.problems import Problem
@@ -95,7 +104,8 @@ def succeed(registry: StoreRegistry, build_id: str = "b1") -> BuildDiagnostics:
         diagnostics.add(mapped)
     status = BuildStatus(registry, CODE)
     status.started(build_id, 1000.0)
-    status.succeeded(published(1, build_id), diagnostics, 12.3456, 7)
+    status.feed_published("1", published(1, build_id), diagnostics, 12.3456)
+    status.succeeded(12.3456, 7, 1, 2)
     return diagnostics
 
 
@@ -112,23 +122,29 @@ def test_a_build_writes_started_progress_and_success(registry: StoreRegistry, st
         "items": 0,
         "products": 0,
         "error": None,
+        "feeds": {"1": {"state": "running"}},
     }
     status.progress({"pages_done": 2, "pages_total": 5, "items": 150, "products": 100})
     build = registry.get_json(CODE, "build")
     assert (build["state"], build["pages_done"], build["pages_total"]) == ("running", 2, 5)
     assert (build["items"], build["products"], build["build_id"]) == (150, 100, "b1")
-    assert registry.get_json(CODE, "last_good") is None  # nothing is good until it is published
+    assert feed_last_good(registry, CODE, "1") == {}  # nothing is good until it is published
 
     diagnostics = BuildDiagnostics()
     for mapped in mapped_products():
         diagnostics.add(mapped)
-    status.succeeded(published(1), diagnostics, 12.3456, 7)
-    build = registry.get_json(CODE, "build")
-    assert build["state"] == "ok" and build["error"] is None
-    assert build["finished_at"] >= 1000.0 and build["duration"] == 12.346
-    assert (build["items"], build["products"], build["requests"]) == (1, 2, 7)
-    last_good = registry.get_json(CODE, "last_good")
-    assert last_good["finished_at"] == build["finished_at"]
+    status.feed_published("1", published(1), diagnostics, 12.3456)
+    assert registry.get_json(CODE, "build")["feeds"]["1"] == {
+        "state": "ok",
+        "items": 1,
+        "products": 2,
+        "left_out": 1,
+        "published_at": "2030-01-01T00:00:00+00:00",
+        "problems": {"price_invalid": 1, "description_missing": 1},
+        "error": None,
+    }
+    last_good = registry.get_json(CODE, "last_good:1")
+    assert last_good["finished_at"] >= 1000.0
     assert {k: v for k, v in last_good.items() if k != "finished_at"} == {
         "build_id": "b1",
         "duration": 12.346,
@@ -136,15 +152,21 @@ def test_a_build_writes_started_progress_and_success(registry: StoreRegistry, st
         "products": 2,
         "left_out": 1,
         "forced": False,
+        "published_at": "2030-01-01T00:00:00+00:00",
     }
-    assert registry.get_json(CODE, "diagnostics") == diagnostics.to_dict()
+    assert registry.get_json(CODE, "diagnostics:1") == diagnostics.to_dict()
+    status.succeeded(12.3456, 7, 1, 2)
+    build = registry.get_json(CODE, "build")
+    assert build["state"] == "ok" and build["error"] is None
+    assert build["finished_at"] >= last_good["finished_at"] and build["duration"] == 12.346
+    assert (build["items"], build["products"], build["requests"]) == (1, 2, 7)
 
 
 def test_a_failed_build_writes_why_and_keeps_the_last_good_one(
     registry: StoreRegistry, store
 ) -> None:
     succeed(registry)
-    last_good = registry.get_json(CODE, "last_good")
+    last_good = feed_last_good(registry, CODE, "1")
     status = BuildStatus(registry, CODE)
     status.started("b2", 2000.0)
     status.progress({"pages_done": 1, "pages_total": 3})
@@ -153,7 +175,8 @@ def test_a_failed_build_writes_why_and_keeps_the_last_good_one(
     assert (build["state"], build["build_id"], build["pages_done"]) == ("failed", "b2", 1)
     assert build["error"] == str(API) and build["error_kind"] == "api"
     assert build["refused"] is False and build["collapse"] is None and build["duration"] == 4.0
-    assert registry.get_json(CODE, "last_good") == last_good
+    assert build["feeds"]["1"] == {"state": "failed", "error": str(API), "error_kind": "api"}
+    assert feed_last_good(registry, CODE, "1") == last_good
 
     status.started("b3", 3000.0)
     status.failed(COLLAPSE, 1.0)
@@ -196,7 +219,7 @@ def test_a_running_build_shows_its_progress(svc, store) -> None:
 
 def test_a_good_build_gives_its_age_and_problems(svc, store) -> None:
     succeed(svc.registry)
-    finished = svc.registry.get_json(CODE, "last_good")["finished_at"]
+    finished = feed_last_good(svc.registry, CODE, "1")["finished_at"]
     status = store_status(svc, CODE, now=finished + 90.04)
     assert status["state"] == "ok" and status["age_seconds"] == 90.0
     assert (status["items"], status["products"], status["left_out"]) == (1, 2, 1)
@@ -218,3 +241,86 @@ def test_a_failed_build_gives_the_error_and_the_collapse(svc, store) -> None:
     recovered = store_status(svc, CODE)
     assert recovered["state"] == "ok"
     assert recovered["collapse"] is None and recovered["error"] is None
+
+
+# -- several feeds -----------------------------------------------------------------------------
+def test_refused_feeds_of_a_store_are_named_and_keep_the_first_ones_kind() -> None:
+    refused = FeedsRefused(CODE, {"2": ("Brasil (pt)", COLLAPSE), "3": ("Perú (es)", CHECK)})
+    assert error_kind(refused) == "collapse"
+    message = explain(refused, CODE)
+    assert message.startswith(f'Feed "Brasil (pt)": {COLLAPSE.message} Feed "Perú (es)": ')
+    assert message.endswith("The store's other feeds were published.")
+
+
+def two_feeds(svc) -> None:
+    """The test store gets a second feed, for Brazil in Portuguese."""
+    svc.registry.add_feed(CODE, "Brasil (pt)", "pt", "BR")
+
+
+def test_a_refused_feed_fails_alone_while_the_others_are_published(svc, store) -> None:
+    two_feeds(svc)
+    diagnostics = BuildDiagnostics()
+    for mapped in mapped_products():
+        diagnostics.add(mapped)
+    status = BuildStatus(svc.registry, CODE, ["1", "2"])
+    status.started("b1", 1000.0)
+    status.feed_published("1", published(1), diagnostics, 3.0)
+    status.feed_refused("2", COLLAPSE, diagnostics)
+    status.failed(FeedsRefused(CODE, {"2": ("Brasil (pt)", COLLAPSE)}), 3.0)
+
+    current = store_status(svc, CODE)
+    assert current["state"] == "failed" and current["error_kind"] == "collapse"
+    assert current["collapse"] == {"old": 1000, "new": 10}
+    assert current["items"] == 1 and current["problems"] == {
+        "price_invalid": 1,
+        "description_missing": 1,
+    }
+    first, second = current["feeds"]
+    assert (first["id"], first["state"], first["refused"], first["error"]) == (
+        "1",
+        "ok",
+        False,
+        None,
+    )
+    assert first["items"] == 1 and first["published_at"] == "2030-01-01T00:00:00+00:00"
+    assert (second["id"], second["name"], second["language"], second["country"]) == (
+        "2",
+        "Brasil (pt)",
+        "pt",
+        "BR",
+    )
+    assert second["state"] == "failed" and second["refused"] is True
+    assert second["error"] == COLLAPSE.message and second["error_kind"] == "collapse"
+    assert second["collapse"] == {"old": 1000, "new": 10}
+    assert second["items"] is None and second["problems"] == {}  # nothing of it is live
+    assert feed_last_good(svc.registry, CODE, "2") == {}
+    assert feed_diagnostics(svc.registry, CODE, "2") is None
+    build = svc.registry.get_json(CODE, "build")["feeds"]["2"]
+    assert build["state"] == "refused" and build["items"] == 1  # what the refused build had
+
+
+def test_a_feed_added_since_the_last_build_was_never_built(svc, store) -> None:
+    succeed(svc.registry)
+    two_feeds(svc)
+    first, second = store_status(svc, CODE)["feeds"]
+    assert first["state"] == "ok" and second["state"] == "never"
+    assert read_status(svc.registry, CODE, ["1", "2"])["feeds"]["2"] == {}
+
+
+def test_a_record_from_before_feeds_per_market_reads_as_its_first_feed(svc, store) -> None:
+    """The store-wide documents of an older build are the first feed's until it is rebuilt."""
+    diagnostics = BuildDiagnostics()
+    for mapped in mapped_products():
+        diagnostics.add(mapped)
+    svc.registry.set_json(CODE, "build", {"state": "ok", "finished_at": 990.0})
+    svc.registry.set_json(CODE, "last_good", {"finished_at": 990.0, "items": 1, "products": 2})
+    svc.registry.set_json(CODE, "diagnostics", diagnostics.to_dict())
+    two_feeds(svc)
+    current = store_status(svc, CODE, now=1000.0)
+    assert (current["state"], current["items"], current["age_seconds"]) == ("ok", 1, 10.0)
+    first, second = current["feeds"]
+    assert first["state"] == "ok" and first["problems"]["price_invalid"] == 1
+    assert second["state"] == "never" and second["items"] is None
+    assert feed_diagnostics(svc.registry, CODE, "2") is None
+    succeed(svc.registry, "b2")  # the first per-feed build takes over from the old documents
+    assert feed_last_good(svc.registry, CODE, "1")["build_id"] == "b2"

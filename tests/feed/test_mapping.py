@@ -19,7 +19,7 @@ STORE = StoreInfo(
     currency="CLP",
     weight_unit="kg",
     country="CL",
-    language="es",
+    language="",  # the store's default language: pages at the store's root
 )
 CATALOG = CatalogContext(
     [

@@ -37,6 +37,20 @@ def test_fresh_feed_is_not_due(svc, registry, store) -> None:
     assert due_stores(svc) == []
 
 
+def test_a_store_is_due_as_soon_as_one_of_its_feeds_is(svc, registry, store) -> None:
+    """Built together two hours ago: due once a feed rebuilt hourly is, or one never built."""
+    two_hours_ago = {"finished_at": time.time() - 7200}
+    registry.set_json("teststore", "last_good:1", two_hours_ago)
+    added = registry.add_feed("teststore", "Brasil (pt)", "pt", "BR")
+    assert due_stores(svc) == ["teststore"]  # the new feed was never built
+    registry.set_json("teststore", f"last_good:{added.id}", two_hours_ago)
+    assert due_stores(svc) == []  # both feeds are rebuilt daily
+    hourly = registry.get("teststore").feed(added.id).options
+    hourly.frequency_hours = 1
+    registry.update_feed("teststore", added.id, lambda feed: setattr(feed, "options", hourly))
+    assert due_stores(svc) == ["teststore"]
+
+
 def test_abandoned_build_is_recovered(svc, registry, store) -> None:
     registry.set_json("teststore", "last_good", {"finished_at": time.time() - 60})
     registry.set_json("teststore", "build", {"state": "running", "started_at": time.time() - 600})
