@@ -51,7 +51,8 @@ LAYOUT: dict[str, str] = {
 #: Fields of a store's hash that hold the record itself ("options": a record from before feeds
 #: per market, read once and replaced by "feeds" on the next write).
 STORE_RECORD_FIELDS = ("profile", "feeds", "secrets", "options")
-#: JSON documents kept on the store's hash: build status, last good build, problems, categories.
+#: JSON documents kept on the store's hash: build status and categories; "last_good" and
+#: "diagnostics" are a store's from before feeds per market, read until its first feed is rebuilt.
 STORE_DOCUMENTS = ("build", "last_good", "diagnostics", "categories")
 #: Documents kept once per feed, as "<name>:<feed id>" (a feed id is 1 to 4 digits).
 FEED_DOCUMENTS = ("last_good", "diagnostics")

@@ -129,31 +129,32 @@ NEED = "The tests need {}, which {} not installed: apt-get install {}"
 
 
 @pytest.mark.parametrize(
-    ("redis_url", "without_redis_server", "chromium", "expected"),
+    ("redis_url", "without", "chromium", "expected"),
     [
         (
             None,
-            True,
+            ("redis-server", "caddy"),
             "/nonexistent",
-            NEED.format("redis-server and chromium", "are", "redis-server chromium"),
+            NEED.format("redis-server, chromium and caddy", "are", "redis-server chromium caddy"),
         ),
-        (None, True, CHROMIUM, NEED.format("redis-server", "is", "redis-server")),
-        (None, False, "/nonexistent", NEED.format("chromium", "is", "chromium")),
-        (None, False, CHROMIUM, None),
-        ("redis://127.0.0.1:6379/0", True, CHROMIUM, None),  # REDIS_URL: no redis-server needed
+        (None, ("redis-server",), CHROMIUM, NEED.format("redis-server", "is", "redis-server")),
+        (None, (), "/nonexistent", NEED.format("chromium", "is", "chromium")),
+        (None, ("caddy",), CHROMIUM, NEED.format("caddy", "is", "caddy")),
+        (None, (), CHROMIUM, None),
+        ("redis://127.0.0.1:6379/0", ("redis-server",), CHROMIUM, None),  # no redis-server needed
     ],
-    ids=["neither", "no-redis-server", "no-chromium", "both", "redis-url-instead"],
+    ids=["none", "no-redis-server", "no-chromium", "no-caddy", "all", "redis-url-instead"],
 )
 def test_missing_names_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     redis_url: str | None,
-    without_redis_server: bool,
+    without: tuple[str, ...],
     chromium: str,
     expected: str | None,
 ) -> None:
-    if without_redis_server:
-        monkeypatch.setenv("PATH", path_without("redis-server", tmp_path / "bin"))
+    for n, program in enumerate(without):  # each program taken out of the PATH left so far
+        monkeypatch.setenv("PATH", path_without(program, tmp_path / f"bin{n}"))
     assert missing(redis_url, chromium) == expected
 
 

@@ -139,4 +139,4 @@ def test_every_key_written_is_declared(client, svc, installed, config, redis: Re
         f"{name}:{feed.id}" for name in FEED_DOCUMENTS for feed in svc.registry.get(code).feeds
     }
     assert fields <= {*STORE_RECORD_FIELDS, *STORE_DOCUMENTS, *per_feed}, "undeclared fields"
-    assert {"build", "last_good", "diagnostics", "categories"} <= fields
+    assert {"build", "categories", "last_good:1", "diagnostics:1"} <= fields

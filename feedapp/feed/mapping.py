@@ -18,6 +18,7 @@ from feedapp.feed.options import CONDITIONS, FeedOptions
 from feedapp.feed.problems import ERROR, PROBLEM_CODES, Problem
 from feedapp.feed.taxonomy import CatalogContext
 from feedapp.feed.textclean import (
+    MAX_SHORT_TEXT,
     MAX_URL,
     clean_id,
     clean_text,
@@ -92,7 +93,7 @@ class _ProductMapping:
     ) -> None:
         self.data, self.store, self.options, self.catalog = data, store, options, catalog
         self.pid = clean_id(data.get("id")) or ""
-        self.name, self.name_marked = plain_text(data.get("name"))
+        self.name, self.name_marked = plain_text(data.get("name"), MAX_SHORT_TEXT)
         self.problems: list[Problem] = []
         self.found: list[tuple[str, str]] = []  # the current item's (code, detail)
         self.item_ids: set[str] = set()  # case-folded, as Google compares them
@@ -300,7 +301,7 @@ class _ProductMapping:
 
     def _brand(self) -> str | None:
         for raw in (self.data.get("brand"), self.options.default_brand):
-            brand = plain_text(raw)[0]
+            brand = plain_text(raw, MAX_SHORT_TEXT)[0]
             if brand and is_placeholder_brand(brand):
                 self.report("brand_placeholder", brand)
             elif brand:
@@ -325,11 +326,15 @@ class _ProductMapping:
         found: dict[str, list[str]] = {}
         values: list[str] = []
         for option in _as_list(variant.get("options")) if variant is not None else []:
-            value = plain_text(option.get("value"))[0] if isinstance(option, Mapping) else ""
+            value = (
+                plain_text(option.get("value"), MAX_SHORT_TEXT)[0]
+                if isinstance(option, Mapping)
+                else ""
+            )
             if not value:
                 continue
             values.append(value)
-            option_name = plain_text(option.get("name"))[0]
+            option_name = plain_text(option.get("name"), MAX_SHORT_TEXT)[0]
             kind = self.options.option_kind(option_name) if option_name else None
             if kind is None and clean_text(option.get("option_type")).casefold() == "color":
                 kind = "color"

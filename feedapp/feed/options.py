@@ -102,7 +102,6 @@ class FeedOptions:
     pattern_options: list[str] = field(default_factory=lambda: _names("pattern"))
     sku_is_mpn: bool = False
     title_pattern: str = "{name} - {options}"
-    language: str = ""
     utm_source: str = "google"
     utm_medium: str = "shopping"
     utm_campaign: str = ""
@@ -131,11 +130,11 @@ def validate_options(
     form: dict[str, object],
     *,
     known_category: Callable[[str], bool] | None = None,
-    languages: list[str] | None = None,
 ) -> tuple[FeedOptions, dict[str, FieldError]]:
     """Turn submitted values into options, with an error (a message id) per rejected field.
 
-    ``known_category(id) -> bool`` checks Google taxonomy ids; ``languages`` are the store's.
+    ``known_category(id) -> bool`` checks Google taxonomy ids. A feed's language is the feed's
+    own (feedapp/storefeeds.py), not one of its options.
     """
     errors: dict[str, FieldError] = {}
     opts = FeedOptions()
@@ -185,9 +184,6 @@ def validate_options(
                 N_("Unknown placeholder %(placeholder)s; use %(allowed)s."),
                 {"placeholder": part, "allowed": ", ".join(TITLE_PLACEHOLDERS)},
             )
-    opts.language = str(form.get("language", "") or "")
-    if opts.language and languages is not None and opts.language not in languages:
-        errors["language"] = FieldError(N_("Choose one of the store's languages."))
     for name in ("utm_source", "utm_medium", "utm_campaign"):
         value = text(name, 100)
         if not _UTM_RE.match(value):

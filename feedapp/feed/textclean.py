@@ -29,12 +29,17 @@ _BLOCK_TAGS = tuple(
     "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
     "header hr li main nav ol p pre section table td th tr ul".split()
 )
+#: Where a block tag opens or closes: a space goes there, so words on either side stay apart.
+_BLOCK_TAG = re.compile(rf"<(?=/?(?:{'|'.join(_BLOCK_TAGS)})\b)", re.IGNORECASE)
 #: Something that opens or closes a tag, so text like "Talla <40" is not parsed as markup.
 _TAG_START = re.compile(r"<[A-Za-z/!?]")
 #: Imports from spreadsheets and other platforms encode text twice or thrice ("&amp;amp;").
 _ENTITY_ROUNDS = 3
 #: Longest HTML we parse; a description's text is cut to 5000 characters anyway.
 _MAX_HTML = 500_000
+#: Longest name, brand or option value read: titles keep 150 characters and attributes 200, so a
+#: longer one is a mistake or an attack, and reading only this much keeps mapping it cheap.
+MAX_SHORT_TEXT = 4_000
 #: huge_tree lifts libxml2's nesting limit (256) that would silently drop deeper text; the input
 #: is already capped above, and the HTML parser expands no custom entities.
 _HTML_PARSER = lxml_html.HTMLParser(
@@ -100,17 +105,19 @@ def html_to_text(value: object) -> str:
     return plain_text(value)[0]
 
 
-def plain_text(value: object) -> tuple[str, bool]:
+def plain_text(value: object, limit: int = _MAX_HTML) -> tuple[str, bool]:
     """Any merchant text as one plain line, and whether it carried markup or entities.
 
     Names, brands, option values and category names go through here as descriptions do, so no
-    tag or entity reaches a title; the already-clean common case costs one scan.
+    tag or entity reaches a title; the already-clean common case costs one scan. Only the first
+    ``limit`` characters are read (short texts: MAX_SHORT_TEXT).
     """
     if not isinstance(value, str):
         return clean_text(value), False
+    value = value[:limit]
     if "<" not in value and "&" not in value:
         return clean_text(value), False
-    text = _XML_UNSAFE.sub("", value[:_MAX_HTML])
+    text = _XML_UNSAFE.sub("", value)
     marked = False
     for _ in range(_ENTITY_ROUNDS):  # each round takes off one layer of markup or of entities
         if _TAG_START.search(text):
@@ -124,17 +131,17 @@ def plain_text(value: object) -> tuple[str, bool]:
 
 
 def _markup_text(markup: str) -> str:
+    """The text of one layer of markup; block tags become spaces (one regex pass, not a loop
+    over elements, so tens of thousands of ``<p>`` cost what their bytes do)."""
     try:
-        root = etree.fromstring(markup.encode("utf-8"), _HTML_PARSER)
+        root = etree.fromstring(_BLOCK_TAG.sub(" <", markup).encode("utf-8"), _HTML_PARSER)
     except etree.LxmlError:
         return ""
     if root is None:
         return ""
     etree.strip_elements(root, *_DROPPED_TAGS, with_tail=False)
-    for element in root.iter(*_BLOCK_TAGS):  # libxml2 may have decoded &#1; into a control char
-        element.text = " " + _XML_UNSAFE.sub("", element.text) if element.text else " "
-        element.tail = " " + _XML_UNSAFE.sub("", element.tail) if element.tail else " "
-    return etree.tostring(root, method="text", encoding="unicode")
+    # libxml2 may have decoded an entity such as &#1; into a control character.
+    return _XML_UNSAFE.sub("", etree.tostring(root, method="text", encoding="unicode"))
 
 
 def cut_at_word(text: str, limit: int) -> str:

@@ -87,7 +87,7 @@ def test_add_prints_the_new_feed_and_queues_a_build(runner, store, registry, svc
     unnamed = runner.invoke(args=["feeds", "add", "teststore", "--country", "AR"])
     assert unnamed.exit_code == 0, unnamed.output
     third = registry.get("teststore").feed("3")
-    assert (third.name, third.language, third.country) == ("AR (-)", "", "AR")
+    assert (third.name, third.language, third.country) == ("AR", "", "AR")
     assert "teststore: build already-queued." in unnamed.output
 
 

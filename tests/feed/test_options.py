@@ -13,7 +13,7 @@ def known(value: str) -> bool:
 def test_defaults_validate_clean() -> None:
     form = {**FeedOptions().to_dict(), "include_out_of_stock": "on"}
     form = {k: ",".join(v) if isinstance(v, list) else v for k, v in form.items()}
-    options, errors = validate_options(form, known_category=known, languages=["es", "en"])
+    options, errors = validate_options(form, known_category=known)
     assert errors == {}
     assert options.include_out_of_stock and options.color_options[0] == "color"
 
@@ -25,21 +25,19 @@ def test_each_bad_field_gets_its_message() -> None:
         "gender": "robot",
         "age_group": "old",
         "title_pattern": "{options} {price}",
-        "language": "fr",
         "utm_source": "a b",
         "frequency_hours": "5",
         "default_google_category": "Not > A Category",
         "category_map": {"12": "999999"},
         "color_options": "x" * 60,
     }
-    _, errors = validate_options(form, known_category=known, languages=["es", "en"])
+    _, errors = validate_options(form, known_category=known)
     assert set(errors) == {
         "default_brand",
         "condition",
         "gender",
         "age_group",
         "title_pattern",
-        "language",
         "utm_source",
         "frequency_hours",
         "default_google_category",
@@ -51,7 +49,6 @@ def test_each_bad_field_gets_its_message() -> None:
         "Unknown placeholder %(placeholder)s; use %(allowed)s.",
         {"placeholder": "{price}", "allowed": "{name}, {options}, {brand}"},
     )
-    assert errors["language"] == FieldError("Choose one of the store's languages.")
     _, long = validate_options({"default_brand": "x" * 71, "utm_campaign": "y" * 101})
     assert long["default_brand"] == FieldError("At most %(limit)d characters.", {"limit": 70})
     assert long["utm_campaign"].params == {"limit": 100}

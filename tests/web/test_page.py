@@ -103,9 +103,6 @@ def test_page_has_a_field_for_every_feed_option(client, app, page: PageSession) 
     html = show(client, app, page)
     options_form = html[html.index('id="options-form"') : html.index('id="rules"')]
     for option in fields(FeedOptions):
-        if option.name == "language":  # the feed's language is the feed's own (StoreFeed.language)
-            assert 'name="language"' not in options_form
-            continue
         name = "category_map.10" if option.name == "category_map" else option.name
         assert f'name="{name}"' in options_form, option.name
     assert "Ropa &gt; Poleras" in html  # Jumpseller categories shown with their parents
