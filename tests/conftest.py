@@ -159,3 +159,20 @@ def installed(svc, sandbox) -> Store:
     from feedapp.jumpseller.installation import complete_install
 
     return complete_install(svc, sandbox.authorize())
+
+
+@pytest.fixture
+def start(live_config, tmp_path: Path) -> Iterator:
+    """Start `flask worker` / `flask scheduler` processes; all are stopped after the test."""
+    from processes import Process, process_env
+
+    started: list[Process] = []
+
+    def _start(kind: str = "worker") -> Process:
+        proc = Process([kind], process_env(live_config), tmp_path / f"{kind}-{len(started)}.log")
+        started.append(proc)
+        return proc
+
+    yield _start
+    for proc in started:
+        proc.stop()

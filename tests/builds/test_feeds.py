@@ -4,7 +4,6 @@ each with its own language, links, rules, shipping, file and outcome (real Redis
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from feedapp_dev.sandbox import SandboxConfig
 from feedapp_dev.sandbox.catalogue import generate_categories
 from google_rules import feed_items, violations
-from processes import Process, process_env, wait_for
+from processes import wait_for
 from rq.job import Job
 from rq.registry import FinishedJobRegistry, ScheduledJobRegistry
 
@@ -35,21 +34,6 @@ CLEAN = FeedOptions(
 )
 
 Items = dict[str, dict]
-
-
-@pytest.fixture
-def start(live_config, tmp_path) -> Iterator:
-    """Start `flask worker` processes; all are stopped after the test."""
-    started: list[Process] = []
-
-    def _start(kind: str = "worker") -> Process:
-        proc = Process([kind], process_env(live_config), tmp_path / f"{kind}-{len(started)}.log")
-        started.append(proc)
-        return proc
-
-    yield _start
-    for proc in started:
-        proc.stop()
 
 
 def change_feed(svc, code: str, feed_id: str, **values: object) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
 from feedapp_dev.sandbox import SandboxConfig
 from feedapp_dev.sandbox.catalogue import product_id
-from processes import Process, cpu_burners, process_env, wait_for
+from processes import Process, cpu_burners, wait_for
 from rq import Worker
 from rq.job import Job
 from rq.registry import FinishedJobRegistry, StartedJobRegistry
@@ -28,21 +27,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def sandbox_config() -> SandboxConfig:
     return SandboxConfig(product_count=1000, fault_seed=3)
-
-
-@pytest.fixture
-def start(live_config, tmp_path) -> Iterator:
-    """Start `flask worker` / `flask scheduler` processes; all are stopped after the test."""
-    started: list[Process] = []
-
-    def _start(kind: str = "worker") -> Process:
-        proc = Process([kind], process_env(live_config), tmp_path / f"{kind}-{len(started)}.log")
-        started.append(proc)
-        return proc
-
-    yield _start
-    for proc in started:
-        proc.stop()
 
 
 def control(sandbox, path: str, payload: dict | None = None, method: str = "post") -> dict:
