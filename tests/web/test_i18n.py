@@ -18,16 +18,8 @@ from feedapp.feed.problems import MESSAGES, PROBLEM_CODES, Problem
 from feedapp.storefeeds import validate_market
 from feedapp.stores import Store, StoreRegistry
 from feedapp.web import i18n
-from feedapp.web.page import (
-    ACTION_LABELS,
-    CONFIRM_REMOVE,
-    FIELD_LABELS,
-    LABEL_ACTION,
-    LAST_FEED,
-    OPERATOR_LABELS,
-    PREVIEW_FAILED,
-    TOO_MANY_FEEDS,
-)
+from feedapp.web.page import CONFIRM_REMOVE, LAST_FEED, PREVIEW_FAILED, TOO_MANY_FEEDS
+from feedapp.web.rules_form import ACTION_LABELS, FIELD_LABELS, LABEL_ACTION, OPERATOR_LABELS
 from feedapp.web.security import PageSession, open_session
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ from feedapp.feed.publishing import publish
 from feedapp.feed.xmlfeed import Channel, FeedWriter, store_dir
 from feedapp.stores import Store, StoreRegistry
 from feedapp.web import i18n
-from feedapp.web.page import ACTION_LABELS, FIELD_LABELS, OPERATOR_LABELS
+from feedapp.web.rules_form import ACTION_LABELS, FIELD_LABELS, OPERATOR_LABELS
 from feedapp.web.security import PageSession, open_session
 
 EN = {"Accept-Language": "en-US,en;q=0.9"}
