@@ -207,8 +207,6 @@ def add_feed() -> Response:
     if errors:
         forms = Forms(market=form, market_errors=_translated(errors))
         return render_page(page, store, forms, status=400)
-    # An earlier feed with this id (ids are reused) may have left files: the new one starts clean.
-    remove_feed_files(svc.feeds_dir, store.code, feed.id)
     queueing.request_build(svc, store.code, reason="feed added")
     log.info("store=%s feed=%s added (%s, %s)", store.code, feed.id, feed.language, feed.country)
     return _back(page, feed.id, "feed-added")

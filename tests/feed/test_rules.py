@@ -8,7 +8,9 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import api_samples
 import pytest
+from api_samples import variant
 from feedapp_dev.sandbox.catalogue import generate_catalogue, generate_categories, generate_product
 from lxml import etree
 
@@ -56,40 +58,10 @@ def stamp(epoch: float) -> str:
 
 
 def product(**overrides: object) -> dict:
-    """A plain available product with stock, as the API sends it."""
-    data = {
-        "id": 1001,
-        "name": "Polera Básica",
-        "description": "<p>Polera de algodón.</p>",
-        "price": 12990,
-        "compare_at_price": None,
-        "stock": 10,
-        "stock_unlimited": False,
-        "status": "available",
-        "featured": False,
-        "permalink": "polera-basica",
-        "brand": "Andes",
-        "barcode": "",
-        "sku": "POL-1",
-        "created_at": stamp(NOW - 10 * DAY),
-        "categories": [{"id": 11, "name": "Poleras", "parent_id": 10}],
-        "images": [{"id": 1, "position": 1, "url": "https://img.example.com/p.jpg"}],
-        "variants": [],
-    }
-    data.update(overrides)
-    return data
-
-
-def variant(vid: int, *options: tuple[str, str], **overrides: object) -> dict:
-    data = {
-        "id": vid,
-        "price": None,
-        "sku": f"POL-1-{vid}",
-        "stock": 5,
-        "options": [{"name": n, "option_type": "option", "value": v} for n, v in options],
-    }
-    data.update(overrides)
-    return data
+    """A plain available product with stock, created ten days ago, as the API sends it."""
+    return api_samples.product(
+        **{"featured": False, "created_at": stamp(NOW - 10 * DAY), **overrides}
+    )
 
 
 def rule(*conditions: dict, actions: list[dict] | None = None, **extra: object) -> dict:
