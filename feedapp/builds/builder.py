@@ -1,9 +1,12 @@
-"""One store's build, start to finish: fetch the catalogue once per language, make every feed of
-the store from it, stream each feed out, publish each.
+"""One store's build, start to finish: fetch the catalogue once per language into the store's
+snapshot, make every feed of the store from it, publish each.
 
 A store has one feed per market (feedapp/storefeeds.py). Feeds in the same language share one
-paging of the catalogue: each product is fetched once per language and mapped once per feed, with
-that feed's options, rules, shipping and country, into that feed's own file.
+paging of the catalogue: each product is fetched once per language and, when its content or the
+feed's settings changed since the snapshot last saw it, mapped once per feed with that feed's
+options, rules, shipping and country (feedapp/builds/snapshot.py keeps what it made). Every feed
+is then written from the snapshot in the snapshot's order: a full build and an update applied
+from a webhook (feedapp/builds/updates.py) write a feed the same way, so to the same bytes.
 
 A feed that fails its checks at publish (the collapse guard, a damaged file) keeps its live file
 and is reported for that feed; the store's other feeds are still published. The build as a whole
@@ -15,15 +18,20 @@ catalogue to meet the same refusal. ``force`` publishes every feed over the coll
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
+import json
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
+from feedapp.builds.snapshot import Rendered, RenderedItem, Snapshot, encode
 from feedapp.builds.status import BuildStatus, FeedsRefused
 from feedapp.feed.currency import minor_units
 from feedapp.feed.diagnostics import BuildDiagnostics
@@ -37,10 +45,10 @@ from feedapp.feed.mapping import (
 )
 from feedapp.feed.options import FeedOptions
 from feedapp.feed.publishing import FeedRefused, PublishResult, publish
-from feedapp.feed.rules import LabelLedger, RuleContext, RuleSet, parse_rules
+from feedapp.feed.rules import LABELS, LabelLedger, RuleContext, RuleSet, parse_rules
 from feedapp.feed.shipping import ShippingOptions, shipping_fields
 from feedapp.feed.uniqueness import GtinLedger
-from feedapp.feed.xmlfeed import Channel, FeedWriter
+from feedapp.feed.xmlfeed import Channel, FeedWriter, ItemRenderer
 from feedapp.jumpseller import hooks
 from feedapp.jumpseller.client import make_client
 from feedapp.jumpseller.installation import apply_store_info
@@ -78,12 +86,38 @@ class BuildResult:
     feeds: list[FeedOutcome] = field(default_factory=list)
 
 
+#: The modules whose code decides an item's bytes: a deploy that changes any of them re-renders
+#: every product once, as the snapshot's renders were made by the old code.
+_RENDERING_CODE = ("feed", "builds/builder.py", "builds/snapshot.py")
+
+
+@functools.cache
+def code_version() -> bytes:
+    """A digest of the code that renders items (read once per process, on first use)."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.blake2b(digest_size=16)
+    for name in _RENDERING_CODE:
+        path = root / name
+        for source in sorted(path.glob("*.py")) if path.is_dir() else [path]:
+            digest.update(source.read_bytes())
+    return digest.digest()
+
+
 class FeedBuild:
     """One feed's part in a build: its facts, rules and ledgers, its writer, its outcome."""
 
-    def __init__(self, store: Store, feed: StoreFeed) -> None:
+    def __init__(
+        self,
+        store: Store,
+        feed: StoreFeed,
+        context: RuleContext,
+        renderer: ItemRenderer,
+        categories_digest: str = "",
+    ) -> None:
         self.feed = feed
         self.info = store_info(store, feed)
+        self.context = context
+        self.renderer = renderer
         self.diagnostics = BuildDiagnostics()
         self.gtins = GtinLedger()
         self.labels = LabelLedger()
@@ -92,7 +126,9 @@ class FeedBuild:
         self.rules: RuleSet | None = None
         self.shipping: ShippingOptions | None = None
         self.decimals = 0
+        self.clocked = False
         self.refused: FeedRefused | None = self._plan(store.code)
+        self.fingerprint = self._fingerprint(categories_digest)
 
     def _plan(self, code: str) -> FeedRefused | None:
         """Read the feed's rules and shipping once; what makes the feed unbuildable refuses it."""
@@ -107,6 +143,7 @@ class FeedBuild:
             )
         ruleset = RuleSet(rules)
         self.rules = ruleset if ruleset else None
+        self.clocked = any(c.field == "created" for rule in rules for c in rule.conditions)
         if self.feed.shipping.mode != "none":
             try:  # the price does not matter here: a mistake is in the settings, for every item
                 shipping_fields(self.feed.shipping, 0, self.info.country, self.info.currency)
@@ -116,22 +153,88 @@ class FeedBuild:
             self.decimals = minor_units(self.info.currency)
         return None
 
+    def _fingerprint(self, categories_digest: str) -> bytes:
+        """Everything besides a product that decides what it makes for this feed: a render made
+        under another fingerprint is made again. A rule on the creation date depends on the
+        build's clock, so such a feed renders every product every time."""
+        settings = {
+            "info": repr(self.info),
+            "options": repr(self.feed.options),
+            "rules": self.feed.rules,
+            "shipping": repr(self.feed.shipping),
+            "categories": categories_digest,
+            "clock": self.context.now if self.clocked else None,
+        }
+        text = json.dumps(settings, sort_keys=True, default=str).encode()
+        return hashlib.blake2b(code_version() + text, digest_size=16).digest()
+
     @property
     def language(self) -> str:
         """The ``locale`` its products are fetched in ("" for the store's default language)."""
         return self.info.language
 
-    def add(self, product: dict, catalog: CatalogContext, context: RuleContext) -> None:
-        """Map one product for this feed, apply its rules, settle its GTINs, write its items.
+    def render_digest(self, product_digest: bytes) -> bytes:
+        """The digest a render of a product with this content has for this feed."""
+        return hashlib.blake2b(product_digest + self.fingerprint, digest_size=16).digest()
 
-        Rules come first, so an item a rule leaves out claims no GTIN and no label value.
-        """
+    def mapped(self, product: dict, catalog: CatalogContext) -> MappedProduct:
+        """Map one product for this feed and apply its rules (before the feed-wide ledgers)."""
         mapped = map_safely(product, self.info, self.feed.options, catalog)
         if self.rules is not None and mapped.items:
             try:
-                mapped = self.rules.apply(product, mapped, context)
+                mapped = self.rules.apply(product, mapped, self.context)
             except Exception as exc:
                 mapped = unreadable(product, self.info.code, exc)
+        return mapped
+
+    def render(self, product: dict, catalog: CatalogContext) -> Rendered:
+        """What one product makes for this feed, its items as bytes, ready to keep and write."""
+        mapped = self.mapped(product, catalog)
+        items = []
+        try:
+            for item in mapped.items:
+                gtin = labels = None
+                for name, value in item.fields:
+                    if name == "gtin":
+                        gtin = int(value)
+                    elif name in LABELS:
+                        labels = (labels or ()) + ((name, value),)
+                shipped = item if self.shipping is None else self.shipped(item)
+                xml = self.renderer.render(shipped)
+                items.append(RenderedItem(item.id, gtin, labels or (), xml))
+        except Exception as exc:
+            mapped = unreadable(product, self.info.code, exc)
+            items = []
+        return Rendered(
+            mapped.product_id, mapped.product_name, mapped.offers, items, list(mapped.problems)
+        )
+
+    def emit(
+        self, rendered: Rendered, product: Callable[[], dict], catalog: CatalogContext
+    ) -> None:
+        """Write one product's items, in feed order, through the feed-wide ledgers.
+
+        Nearly always its items pass them as rendered and their bytes are written as they are;
+        an item that must lose a GTIN or a label value (another item has it first) sends the
+        product through the mapping again, to settle and render it afresh.
+        """
+        gtins = self.gtins.unclaimed([(i.gtin, i.item_id) for i in rendered.items if i.gtin])
+        labels = [pair for i in rendered.items for pair in i.labels]
+        if gtins is None or not self.labels.fits(labels):
+            self.add(product(), catalog)
+            return
+        self.gtins.claim(gtins)
+        self.labels.admit(labels)
+        write = self.writer.write_xml
+        for item in rendered.items:
+            write(item.xml)
+        self.diagnostics.add(rendered)
+
+    def add(self, product: dict, catalog: CatalogContext) -> None:
+        """Map, settle and write one product here and now (rules before ledgers, so an item a
+        rule leaves out claims no GTIN and no label value)."""
+        mapped = self.mapped(product, catalog)
+        if self.rules is not None and mapped.items:
             self.labels.settle(mapped)
         self.gtins.settle(mapped)
         write = self.writer.write
@@ -163,6 +266,93 @@ class FeedBuild:
         return FeedOutcome(self.feed.id, self.feed.name, items, refused)
 
 
+def plan_feeds(store: Store, categories: list[dict], now: float) -> list[FeedBuild]:
+    """Every feed of the store, planned; the refused ones stay in the list to be reported."""
+    renderer = ItemRenderer()
+    context = RuleContext(categories, now)
+    text = json.dumps(categories, sort_keys=True, default=str).encode()
+    digest = hashlib.blake2b(text, digest_size=16).hexdigest()
+    return [FeedBuild(store, feed, context, renderer, digest) for feed in store.feeds]
+
+
+def by_language(feeds: list[FeedBuild]) -> dict[str, list[FeedBuild]]:
+    """The buildable feeds, grouped by the language their products are read in."""
+    groups: dict[str, list[FeedBuild]] = {}
+    for plan in feeds:
+        if plan.refused is None:
+            groups.setdefault(plan.language, []).append(plan)
+    return groups
+
+
+def take_pages(
+    snap: Snapshot,
+    language: str,
+    group: list[FeedBuild],
+    products: Iterable[dict],
+    catalog: CatalogContext,
+) -> int:
+    """Page a language's catalogue into the snapshot, rendering for each feed only what changed;
+    what Jumpseller no longer has leaves the snapshot. Returns how many products were read."""
+    known = snap.known(language)
+    renders = {plan.feed.id: snap.render_digests(plan.feed.id) for plan in group}
+    seen: set[object] = set()
+    for product in products:
+        encoded = encode(product)
+        if encoded.key in seen:
+            continue
+        seen.add(encoded.key)
+        seq = len(seen)
+        before = known.get(encoded.key)
+        if before is None or before[0] != encoded.digest:
+            snap.put(language, encoded, seq)
+        elif before[1] != seq:
+            snap.move(language, encoded.key, seq)
+        for plan in group:
+            digest = plan.render_digest(encoded.digest)
+            if renders[plan.feed.id].get(encoded.key) != digest:
+                rendered = plan.render(product, catalog)
+                snap.put_render(plan.feed.id, encoded.key, digest, rendered.pack())
+    snap.remove(language, [key for key in known if key not in seen])
+    snap.mark_complete(language)
+    return len(seen)
+
+
+def write_feeds(
+    snap: Snapshot,
+    feeds: list[FeedBuild],
+    catalog: CatalogContext,
+    writers: contextlib.ExitStack,
+    feeds_dir: Path,
+    build_id: str,
+    channel: Channel,
+) -> None:
+    """Write every buildable feed from the snapshot, in its order; a product without a render
+    for the feed's current settings (an edit, an options change) is rendered now and kept."""
+    for language, group in by_language(feeds).items():
+        for plan in group:
+            code, feed_id = plan.info.code, plan.feed.id
+            plan.writer = writers.enter_context(
+                FeedWriter(
+                    feeds_dir,
+                    code,
+                    build_id,
+                    channel=channel,
+                    feed_id=feed_id,
+                    renderer=plan.renderer,
+                )
+            )
+            snap.prune(feed_id, language)
+            for key, product_digest, render_digest, data in snap.order(language, feed_id):
+                digest = plan.render_digest(product_digest)
+                product = functools.partial(snap.product, language, key)
+                if render_digest == digest:
+                    rendered = Rendered.unpack(data)
+                else:
+                    rendered = plan.render(product(), catalog)
+                    snap.put_render(feed_id, key, digest, rendered.pack())
+                plan.emit(rendered, product, catalog)
+
+
 def build_feed(
     svc: Services, store_code: str, *, force: bool = False, progress: Progress | None = None
 ) -> BuildResult:
@@ -170,7 +360,7 @@ def build_feed(
     on any other failure every live feed stays as it was."""
     registry = svc.registry
     store = registry.get(store_code)
-    build_id = f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    build_id = new_build_id()
     started = time.time()
     status = BuildStatus(registry, store_code, [feed.id for feed in store.feeds])
     status.started(build_id, started)
@@ -191,21 +381,18 @@ def build_feed(
             categories = categories_reply.result()
         registry.set_json(store_code, "categories", {"categories": categories})
         catalog = CatalogContext(categories)
-        context = RuleContext(categories, started)
-        feeds = [FeedBuild(store, feed) for feed in store.feeds]
-        by_language: dict[str, list[FeedBuild]] = {}
-        for plan in feeds:
-            if plan.refused is None:
-                by_language.setdefault(plan.language, []).append(plan)
-        active = [plan for group in by_language.values() for plan in group]
+        feeds = plan_feeds(store, categories, started)
+        groups = by_language(feeds)
+        active = [plan for group in groups.values() for plan in group]
+        read = dict.fromkeys(groups, 0)
 
         def on_page(passes_before: int) -> Callable[[int, int], None]:
             def report(done: int, total: int) -> None:
                 update = {
                     "pages_done": passes_before * total + done,
-                    "pages_total": total * len(by_language),
+                    "pages_total": total * len(groups),
                     "items": sum(plan.diagnostics.items_written for plan in active),
-                    "products": max(plan.diagnostics.products for plan in active),
+                    "products": max(read.values(), default=0),
                 }
                 status.progress(update)
                 if progress:
@@ -214,39 +401,67 @@ def build_feed(
             return report
 
         channel = Channel.for_store(store.name or store.code, store.url)
-        with contextlib.ExitStack() as writers:
-            for plan in active:
-                plan.writer = writers.enter_context(
-                    FeedWriter(
-                        svc.feeds_dir, store_code, build_id, channel=channel, feed_id=plan.feed.id
-                    )
-                )
-            for index, (language, group) in enumerate(by_language.items()):
-                products = client.products(language, on_page(index), count=count.result())
-                for product in products:
-                    for plan in group:
-                        plan.add(product, catalog, context)
-        for plan in feeds:
-            publish_one(svc, status, plan, force, started)
-        refused = [plan for plan in feeds if plan.refused is not None]
-        if refused and len(feeds) == 1:
-            raise refused[0].refused
-        if refused:
-            reasons = {plan.feed.id: (plan.feed.name, plan.refused) for plan in refused}
-            raise FeedsRefused(store_code, reasons)
+        with Snapshot.open(svc.feeds_dir, store_code) as snap, contextlib.ExitStack() as writers:
+            with snap.transaction():
+                snap.set_meta("categories", json.dumps(categories, sort_keys=True))
+                for index, (language, group) in enumerate(groups.items()):
+                    products = client.products(language, on_page(index), count=count.result())
+                    read[language] = take_pages(snap, language, group, products, catalog)
+                write_feeds(snap, feeds, catalog, writers, svc.feeds_dir, build_id, channel)
+                snap.drop_feeds([feed.id for feed in store.feeds])
+        publish_all(svc, status, feeds, force, started)
     except BaseException as exc:
         status.failed(exc, time.time() - started)
         raise
     finally:
         hooks_check.join(timeout=30)
         client.close()
-        for plan in feeds:  # written but never published: a failure came first
-            if plan.writer is not None and plan.published is None:
-                plan.writer.path.unlink(missing_ok=True)
+        discard_unpublished(feeds)
+    return finish(
+        status, store_code, build_id, started, feeds, client.requests, client.rate_limited
+    )
+
+
+def new_build_id() -> str:
+    """A build's id: when it started, and a random part."""
+    return f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
+def publish_all(
+    svc: Services, status: BuildStatus, feeds: list[FeedBuild], force: bool, started: float
+) -> None:
+    """Put every written feed live; refused feeds keep their live files and fail the build."""
+    for plan in feeds:
+        publish_one(svc, status, plan, force, started)
+    refused = [plan for plan in feeds if plan.refused is not None]
+    if refused and len(feeds) == 1:
+        raise refused[0].refused
+    if refused:
+        reasons = {plan.feed.id: (plan.feed.name, plan.refused) for plan in refused}
+        raise FeedsRefused(feeds[0].info.code, reasons)
+
+
+def discard_unpublished(feeds: list[FeedBuild]) -> None:
+    """Remove the temp files of feeds written but never published: a failure came first."""
+    for plan in feeds:
+        if plan.writer is not None and plan.published is None:
+            plan.writer.path.unlink(missing_ok=True)
+
+
+def finish(
+    status: BuildStatus,
+    store_code: str,
+    build_id: str,
+    started: float,
+    feeds: list[FeedBuild],
+    requests: int,
+    rate_limited: int,
+) -> BuildResult:
+    """Record a finished build's figures, log them, and return them."""
     duration = time.time() - started
     items = sum(plan.published.items for plan in feeds if plan.published)
     products = max((plan.diagnostics.products for plan in feeds), default=0)
-    status.succeeded(duration, client.requests, items, products)
+    status.succeeded(duration, requests, items, products)
     log.info(
         "store=%s build=%s published %d items from %d products in %.1fs (%d requests; %s)",
         store_code,
@@ -254,7 +469,7 @@ def build_feed(
         items,
         products,
         duration,
-        client.requests,
+        requests,
         ", ".join(f"feed {plan.feed.id}: {plan.published.items}" for plan in feeds),
     )
     return BuildResult(
@@ -264,8 +479,8 @@ def build_feed(
         items,
         products,
         duration,
-        client.requests,
-        client.rate_limited,
+        requests,
+        rate_limited,
         [plan.outcome() for plan in feeds],
     )
 

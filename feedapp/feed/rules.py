@@ -1063,6 +1063,21 @@ class LabelLedger:
                         _problem("custom_label_overflow", mapped, item, f"{name}: {value}")
                     )
 
+    def fits(self, labels: list[tuple[str, str]]) -> bool:
+        """Whether these label values can all go out, within the limit of distinct values."""
+        new: dict[str, set[str]] = {}
+        for name, value in labels:
+            seen = self._seen[name]
+            key = value.casefold()
+            if key not in seen:
+                new.setdefault(name, set()).add(key)
+        return all(len(self._seen[name]) + len(keys) <= self.limit for name, keys in new.items())
+
+    def admit(self, labels: list[tuple[str, str]]) -> None:
+        """Record label values that fit() let through."""
+        for name, value in labels:
+            self._seen[name].add(value.casefold())
+
 
 # --- preview before saving ---------------------------------------------------------------------
 

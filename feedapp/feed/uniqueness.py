@@ -41,3 +41,19 @@ class GtinLedger:
                     detail=f"{gtin} ({owner})",
                 )
             )
+
+    def unclaimed(self, items: list[tuple[int, str]]) -> list[tuple[int, str]] | None:
+        """The (GTIN, item id) pairs when each item may keep its GTIN, else None (some earlier
+        item, in the feed or the same product, has it already): settle() must then decide."""
+        owners = self._owners
+        claims: dict[int, str] = {}
+        for gtin, item_id in items:
+            owner = owners.get(gtin) or claims.setdefault(gtin, item_id)
+            if owner != item_id:
+                return None
+        return items
+
+    def claim(self, items: list[tuple[int, str]]) -> None:
+        """Record the GTINs of items that keep them (pairs unclaimed() let through)."""
+        for gtin, item_id in items:
+            self._owners.setdefault(gtin, item_id)

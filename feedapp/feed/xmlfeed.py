@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 from lxml import etree
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
 TMP_SUFFIX = ".xml.tmp"
-#: Items between flushes of lxml's buffer into the file.
-FLUSH_EVERY = 500
 
 _STORE_CODE = re.compile(r"[a-z0-9_-]{1,100}")
 _FEED_ID = re.compile(r"[1-9][0-9]{0,3}")
@@ -78,56 +77,37 @@ class Channel:
         return cls(title=name, link=url, description=f"Google Shopping feed for {name}")
 
 
-class FeedWriter:
-    """Streams items into a temp file one at a time, so memory stays flat for any catalogue."""
+class ItemRenderer:
+    """Turns items into the exact bytes a feed holds for them, one item at a time.
 
-    def __init__(
-        self,
-        feeds_dir: PathLike,
-        store_code: str,
-        build_id: str,
-        *,
-        channel: Channel,
-        feed_id: str = FIRST_FEED,
-    ) -> None:
-        if not isinstance(build_id, str) or not _BUILD_ID.fullmatch(build_id):
-            raise ValueError(f"Unsafe build id {build_id!r}: use letters, digits, '-' or '_'.")
-        self.path = store_dir(feeds_dir, store_code, feed_id) / f"{build_id}{TMP_SUFFIX}"
-        self.channel = channel
-        self.count = 0
+    lxml writes each item inside an open ``<rss><channel>`` with the ``g`` prefix declared, as in
+    a whole document; the bytes of each item are taken as it is flushed, so they can be kept
+    (the snapshot) and written into any feed file unchanged.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = io.BytesIO()
         self._stack = contextlib.ExitStack()
-        self._xf = None
+        self._xf = self._stack.enter_context(etree.xmlfile(self._buffer, encoding="UTF-8"))
+        self._stack.enter_context(self._xf.element("rss", nsmap={"g": GOOGLE_NS}))
+        self._stack.enter_context(self._xf.element("channel"))
+        self._take()
         self._tags: dict[str, str] = {}
 
-    def __enter__(self) -> FeedWriter:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            out = self._stack.enter_context(open(self.path, "wb"))
-            xf = self._stack.enter_context(etree.xmlfile(out, encoding="UTF-8"))
-            xf.write_declaration()
-            self._stack.enter_context(xf.element("rss", nsmap={"g": GOOGLE_NS}, version="2.0"))
-            xf.write("\n")
-            self._stack.enter_context(xf.element("channel"))
-            for name in ("title", "link", "description"):
-                xf.write("\n")
-                with xf.element(name):
-                    xf.write(xml_safe(getattr(self.channel, name)))
-            xf.write("\n")
-        except BaseException as exc:
-            self._discard(type(exc), exc, exc.__traceback__)
-            raise
-        self._xf = xf
-        return self
+    def _take(self) -> bytes:
+        self._xf.flush()
+        buffer = self._buffer
+        data = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return data
 
-    def write(self, item: FeedItem) -> None:
-        """Append one ``<item>``, omitting empty attributes; the file, not memory, grows.
+    def render(self, item: FeedItem) -> bytes:
+        """One ``<item>`` and its newline, omitting empty attributes.
 
         A value that is a tuple is a group (``Group``): one element holding a child element per
         non-empty pair, e.g. ``<g:shipping><g:country>CL</g:country>...</g:shipping>``.
         """
-        xf = self._xf
-        if xf is None:
-            raise RuntimeError("FeedWriter.write() called outside its with-block")
         children = []
         nested = False
         for name, value in item.fields:
@@ -144,6 +124,7 @@ class FeedWriter:
             text = xml_safe(value)
             if text.strip():
                 children.append((self._tag(name, item), text))
+        xf = self._xf
         with xf.element("item"):
             if nested:
                 self._write_nested(xf, children)
@@ -152,20 +133,12 @@ class FeedWriter:
                     with xf.element(tag):
                         xf.write(text)
         xf.write("\n")
-        self.count += 1
-        if self.count % FLUSH_EVERY == 0:
-            xf.flush()
+        return self._take()
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self._xf = None
-        if exc_type is not None:
-            self._discard(exc_type, exc, tb)
-            return
-        try:
+    def close(self) -> None:
+        """Let go of lxml's writer."""
+        with contextlib.suppress(Exception):
             self._stack.close()
-        except BaseException:
-            self.path.unlink(missing_ok=True)
-            raise
 
     def _group(self, name: str, group: Group, item: FeedItem) -> list[tuple[str, str]]:
         """A group's non-empty (tag, text) pairs; a group in a group is refused, not flattened."""
@@ -200,7 +173,88 @@ class FeedWriter:
             tag = self._tags[name] = f"{{{GOOGLE_NS}}}{name}"
         return tag
 
-    def _discard(self, exc_type, exc, tb) -> None:
+
+def document_frame(channel: Channel) -> tuple[bytes, bytes]:
+    """The bytes before the first item (declaration, ``<rss>``, the channel's header) and after
+    the last, as lxml writes them."""
+    buffer = io.BytesIO()
+    with etree.xmlfile(buffer, encoding="UTF-8") as xf:
+        xf.write_declaration()
+        with xf.element("rss", nsmap={"g": GOOGLE_NS}, version="2.0"):
+            xf.write("\n")
+            with xf.element("channel"):
+                for name in ("title", "link", "description"):
+                    xf.write("\n")
+                    with xf.element(name):
+                        xf.write(xml_safe(getattr(channel, name)))
+                xf.write("\n")
+                xf.flush()
+                head = buffer.getvalue()
+    return head, buffer.getvalue()[len(head) :]
+
+
+class FeedWriter:
+    """Streams items into a temp file one at a time, so memory stays flat for any catalogue."""
+
+    def __init__(
+        self,
+        feeds_dir: PathLike,
+        store_code: str,
+        build_id: str,
+        *,
+        channel: Channel,
+        feed_id: str = FIRST_FEED,
+        renderer: ItemRenderer | None = None,
+    ) -> None:
+        if not isinstance(build_id, str) or not _BUILD_ID.fullmatch(build_id):
+            raise ValueError(f"Unsafe build id {build_id!r}: use letters, digits, '-' or '_'.")
+        self.path = store_dir(feeds_dir, store_code, feed_id) / f"{build_id}{TMP_SUFFIX}"
+        self.channel = channel
+        self.count = 0
+        self._renderer = renderer
+        self._own_renderer = renderer is None
+        self._out: IO[bytes] | None = None
+        self._tail = b""
+
+    def __enter__(self) -> FeedWriter:
+        head, self._tail = document_frame(self.channel)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._out = open(self.path, "wb")
+        try:
+            self._out.write(head)
+        except BaseException:
+            self._discard()
+            raise
+        return self
+
+    def write(self, item: FeedItem) -> None:
+        """Append one ``<item>`` (see ItemRenderer.render); the file, not memory, grows."""
+        if self._renderer is None:
+            self._renderer = ItemRenderer()
+        self.write_xml(self._renderer.render(item))
+
+    def write_xml(self, xml: bytes) -> None:
+        """Append one item already rendered by an ItemRenderer."""
+        if self._out is None:
+            raise RuntimeError("FeedWriter.write() called outside its with-block")
+        self._out.write(xml)
+        self.count += 1
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        out, self._out = self._out, None
+        if self._own_renderer and self._renderer is not None:
+            self._renderer.close()
+        if exc_type is not None:
+            self._discard(out)
+            return
+        try:
+            out.write(self._tail)
+            out.close()
+        except BaseException:
+            self._discard(out)
+            raise
+
+    def _discard(self, out: IO[bytes] | None = None) -> None:
         with contextlib.suppress(Exception):
-            self._stack.__exit__(exc_type, exc, tb)
+            (out or self._out).close()
         self.path.unlink(missing_ok=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -12,6 +11,7 @@ from feedapp_dev.sandbox import SandboxConfig
 from lxml import etree
 
 from feedapp.builds import builder
+from feedapp.builds.snapshot import Snapshot
 from feedapp.builds.status import feed_diagnostics, feed_last_good, store_status
 from feedapp.feed.mapping import CatalogContext
 from feedapp.feed.options import FeedOptions
@@ -88,13 +88,15 @@ def test_a_build_failing_midway_leaves_the_live_feed_and_says_which_store(
     live = published_feed(svc.feeds_dir, code)
     before = (live.xml_path.read_bytes(), live.gz_path.read_bytes())
     last_good = feed_last_good(svc.registry, code, "1")
+    with Snapshot.open(svc.feeds_dir, code) as snap:
+        kept = snap.known("")
+    with sandbox.state.lock:  # the first page reads as changed: the snapshot takes it in
+        sandbox.state.store(code).edit(min(kept), {"name": "Renamed before the failure"})
     pages_seen: list[int] = []
-    half_written: list[Path] = []
 
     def refuse_products_after_the_first_page(update: dict[str, object]) -> None:
         pages_seen.append(int(update["pages_done"]))
-        half_written.extend(live.xml_path.parent.glob("*.tmp"))
-        if len(pages_seen) == 1:  # items are streaming into the temp file; pages 7-9 are not
+        if len(pages_seen) == 1:  # the first page is in the snapshot's transaction; 7-9 are not
             with sandbox.state.lock:  # asked for yet: the merchant takes read_products away
                 for grant in sandbox.state.grants.access.values():
                     grant.scope = "read_store"
@@ -102,11 +104,13 @@ def test_a_build_failing_midway_leaves_the_live_feed_and_says_which_store(
     with pytest.raises(ApiError, match=f"Store '{code}': Jumpseller answered 403"):
         builder.build_feed(svc, code, progress=refuse_products_after_the_first_page)
 
-    assert pages_seen[0] == 1 and len(pages_seen) < 8 and half_written
+    assert pages_seen[0] == 1 and len(pages_seen) < 8
     after = published_feed(svc.feeds_dir, code)
     assert (after.xml_path.read_bytes(), after.gz_path.read_bytes()) == before
     assert after.build_id == live.build_id
-    assert not any(path.exists() for path in half_written), "the half-written feed stayed"
+    assert not list(live.xml_path.parent.glob("*.tmp")), "a half-written feed stayed"
+    with Snapshot.open(svc.feeds_dir, code) as snap:
+        assert snap.known("") == kept, "the failed build's pages reached the snapshot"
     build = svc.registry.get_json(code, "build")
     assert build["state"] == "failed" and build["error_kind"] == "api"
     assert f"Store '{code}'" in build["error"] and build["finished_at"] >= build["started_at"]

@@ -20,9 +20,11 @@ from feedapp.feed.publishing import (
     published_feed,
     remove_store_feeds,
 )
-from feedapp.feed.xmlfeed import FLUSH_EVERY, GOOGLE_NS, Channel, FeedWriter, store_dir
+from feedapp.feed.xmlfeed import GOOGLE_NS, Channel, FeedWriter, store_dir
 
 G = f"{{{GOOGLE_NS}}}"
+#: Enough items to fill the file's write buffer several times over.
+MANY_ITEMS = 500
 CHANNEL = Channel.for_store("Tienda Ñandú", "https://tienda.example.com")
 
 
@@ -108,7 +110,7 @@ def test_temp_file_is_deleted_when_the_build_fails(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="API went away"):
         with FeedWriter(tmp_path, "tienda", "b1", channel=CHANNEL) as writer:
             path = writer.path
-            for n in range(FLUSH_EVERY * 2):
+            for n in range(MANY_ITEMS * 2):
                 writer.write(make_item(n))
             assert path.stat().st_size > 0
             raise RuntimeError("API went away")
@@ -177,14 +179,14 @@ def test_live_feed_stays_the_old_one_while_the_next_build_writes(tmp_path: Path)
     live = tmp_path / "tienda" / "feed.xml"
     before = live.read_bytes()
     with FeedWriter(tmp_path, "tienda", "b2", channel=CHANNEL) as writer:
-        for n in range(FLUSH_EVERY * 3):
+        for n in range(MANY_ITEMS * 3):
             writer.write(make_item(n))
         assert writer.path.stat().st_size > len(before)
         assert live.read_bytes() == before
         assert item_ids(live) == ["P0", "P1", "P2"]
     assert live.read_bytes() == before
     publish(tmp_path, "tienda", writer.path, writer.count)
-    assert len(item_ids(live)) == FLUSH_EVERY * 3
+    assert len(item_ids(live)) == MANY_ITEMS * 3
 
 
 def test_publish_swaps_whole_files_so_open_readers_finish_the_old_feed(tmp_path: Path) -> None:

@@ -1,0 +1,300 @@
+"""A store's catalogue as last read, per language, and what each product made for each feed.
+
+A full build pages the catalogue into the snapshot and renders only the products whose content
+(or whose feed's settings) changed; a webhook edit updates one product in it; an options change
+re-renders from it without asking Jumpseller anything. Every feed is then written from the
+snapshot in the same way, so an edit applied alone gives the same bytes as a full build.
+
+It is a cache: deleting it costs one full build, never correctness. It lives beside the store's
+feeds (an SQLite file on the feeds volume that every worker shares, never served: the feed route
+answers only a feed's own files), not in Redis, whose memory is the deployment's scarce resource.
+Every change happens in one SQLite transaction, so a worker killed halfway leaves it as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import marshal
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from feedapp.feed.problems import Problem
+from feedapp.feed.xmlfeed import PathLike, store_dir
+
+FILE_NAME = "snapshot.sqlite"
+#: Bumped when the tables or the packed render change shape: an older file is started afresh.
+SCHEMA = "1"
+#: A product id that is not a number is kept under its content's digest, after every number.
+_TEXT_KEY = "~"
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS products(
+    lang TEXT NOT NULL, key NOT NULL, seq INTEGER NOT NULL, updated TEXT NOT NULL,
+    digest BLOB NOT NULL, raw BLOB NOT NULL, PRIMARY KEY(lang, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS products_order ON products(lang, seq);
+CREATE TABLE IF NOT EXISTS renders(
+    feed TEXT NOT NULL, key NOT NULL, digest BLOB NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY(feed, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS removed(key PRIMARY KEY, updated TEXT NOT NULL) WITHOUT ROWID;
+"""
+
+Key = int | str
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """One product as the snapshot keeps it: its key, its JSON and that JSON's digest."""
+
+    key: Key
+    updated: str
+    raw: bytes
+    digest: bytes
+
+
+def encode(product: dict) -> Encoded:
+    """The product's key, canonical JSON (keys sorted, so a payload and a page agree) and digest."""
+    raw = json.dumps(product, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    digest = hashlib.blake2b(raw, digest_size=16).digest()
+    return Encoded(product_key(product.get("id"), digest), _updated(product), raw, digest)
+
+
+def product_key(pid: object, digest: bytes = b"") -> Key:
+    """A product's key: its id when that is a whole number (as Jumpseller's are), else text."""
+    if isinstance(pid, int) and not isinstance(pid, bool):
+        return pid
+    if isinstance(pid, str) and pid.isascii() and pid.isdigit() and len(pid) <= 18:
+        return int(pid)
+    return _TEXT_KEY + digest.hex()
+
+
+def _updated(product: dict) -> str:
+    value = product.get("updated_at")
+    return value[:64] if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedItem:
+    """One item as written: what the feed-wide ledgers need to know, and its XML."""
+
+    item_id: str
+    gtin: int | None
+    labels: tuple[tuple[str, str], ...]
+    xml: bytes
+
+
+@dataclass(slots=True)
+class Rendered:
+    """What one product made for one feed, before the feed-wide ledgers: items and problems."""
+
+    product_id: str
+    product_name: str
+    offers: int
+    items: list[RenderedItem]
+    problems: list[Problem]
+
+    def pack(self) -> bytes:
+        """Compact bytes for the renders table (marshal: only plain values, written by us)."""
+        return marshal.dumps(
+            (
+                self.product_id,
+                self.product_name,
+                self.offers,
+                [(i.item_id, i.gtin, i.labels, i.xml) for i in self.items],
+                [
+                    (
+                        p.code,
+                        p.severity,
+                        p.product_id,
+                        p.variant_id,
+                        p.item_id,
+                        p.product_name,
+                        p.detail,
+                    )
+                    for p in self.problems
+                ],
+            )
+        )
+
+    @classmethod
+    def unpack(cls, data: bytes) -> Rendered:
+        """The render pack() wrote."""
+        pid, name, offers, items, problems = marshal.loads(data)  # noqa: S302 - our own file
+        return cls(
+            pid,
+            name,
+            offers,
+            [RenderedItem(*item) for item in items],
+            [Problem(*problem) for problem in problems],
+        )
+
+
+class Snapshot:
+    """One store's snapshot file, opened by the worker that holds the store's build lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        if self._schema() != SCHEMA:
+            self._reset()
+
+    @classmethod
+    def open(cls, feeds_dir: PathLike, store_code: str) -> Snapshot:
+        """The store's snapshot (an empty one when it has none yet)."""
+        return cls(store_dir(feeds_dir, store_code) / FILE_NAME)
+
+    def close(self) -> None:
+        """Release the file."""
+        self.db.close()
+
+    def __enter__(self) -> Snapshot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _schema(self) -> str | None:
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.DatabaseError:
+            return None
+        return row[0] if row else None
+
+    def _reset(self) -> None:
+        """Start afresh: a file of another schema (or a damaged one) is only a lost cache."""
+        with contextlib.suppress(sqlite3.DatabaseError):
+            for (name,) in self.db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'"
+            ).fetchall():
+                self.db.execute(f'DROP TABLE IF EXISTS "{name}"')
+        self.db.executescript(_TABLES)
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All changes inside land together or not at all (a killed worker's never land)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- meta ---------------------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        """A stored setting of the snapshot."""
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a setting of the snapshot."""
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def complete(self, language: str) -> bool:
+        """Whether a full paging of this language ever finished into the snapshot."""
+        return self.meta(f"complete:{language}") == "1"
+
+    def mark_complete(self, language: str) -> None:
+        """A full paging of this language has just landed."""
+        self.set_meta(f"complete:{language}", "1")
+
+    # -- products ----------------------------------------------------------------------------
+    def known(self, language: str) -> dict[Key, tuple[bytes, int]]:
+        """Every product of a language: its digest and place."""
+        rows = self.db.execute("SELECT key, digest, seq FROM products WHERE lang=?", (language,))
+        return {key: (digest, seq) for key, digest, seq in rows}
+
+    def put(self, language: str, product: Encoded, seq: int) -> None:
+        """Store a product's content at its place."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO products VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                language,
+                product.key,
+                seq,
+                product.updated,
+                product.digest,
+                zlib.compress(product.raw, 1),
+            ),
+        )
+
+    def move(self, language: str, key: Key, seq: int) -> None:
+        """A product unchanged but found at another place in the paging."""
+        self.db.execute("UPDATE products SET seq=? WHERE lang=? AND key=?", (seq, language, key))
+
+    def remove(self, language: str, keys: Iterable[Key]) -> None:
+        """Products Jumpseller no longer has in this language."""
+        self.db.executemany(
+            "DELETE FROM products WHERE lang=? AND key=?", ((language, key) for key in keys)
+        )
+
+    def stored(self, language: str, key: Key) -> tuple[str, bytes, int] | None:
+        """A product's updated_at, digest and place, if the snapshot holds it."""
+        return self.db.execute(
+            "SELECT updated, digest, seq FROM products WHERE lang=? AND key=?", (language, key)
+        ).fetchone()
+
+    def next_seq(self, language: str) -> int:
+        """The place after the last product: where a product created since the paging goes."""
+        row = self.db.execute("SELECT MAX(seq) FROM products WHERE lang=?", (language,)).fetchone()
+        return (row[0] or 0) + 1
+
+    def product(self, language: str, key: Key) -> dict:
+        """A stored product as the API gave it."""
+        row = self.db.execute(
+            "SELECT raw FROM products WHERE lang=? AND key=?", (language, key)
+        ).fetchone()
+        return json.loads(zlib.decompress(row[0]))
+
+    def removed(self, key: Key) -> str | None:
+        """The updated_at a product was deleted at, so an older delivery cannot bring it back."""
+        row = self.db.execute("SELECT updated FROM removed WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def mark_removed(self, key: Key, updated: str) -> None:
+        """Remember a deletion (a few bytes a product)."""
+        self.db.execute("INSERT OR REPLACE INTO removed VALUES (?, ?)", (key, updated))
+
+    # -- renders -----------------------------------------------------------------------------
+    def order(
+        self, language: str, feed_id: str
+    ) -> Iterator[tuple[Key, bytes, bytes | None, bytes | None]]:
+        """In feed order: each product's key and digest, and its render for the feed if any."""
+        return self.db.execute(
+            "SELECT p.key, p.digest, r.digest, r.data FROM products p LEFT JOIN renders r "
+            "ON r.feed=? AND r.key=p.key WHERE p.lang=? ORDER BY p.seq",
+            (feed_id, language),
+        )
+
+    def render_digests(self, feed_id: str) -> dict[Key, bytes]:
+        """Each product's render digest for a feed."""
+        rows = self.db.execute("SELECT key, digest FROM renders WHERE feed=?", (feed_id,))
+        return dict(rows.fetchall())
+
+    def put_render(self, feed_id: str, key: Key, digest: bytes, data: bytes) -> None:
+        """Store what a product made for a feed, under the digest of what it was made from."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO renders VALUES (?, ?, ?, ?)", (feed_id, key, digest, data)
+        )
+
+    def prune(self, feed_id: str, language: str) -> None:
+        """Drop a feed's renders of products the language no longer has."""
+        self.db.execute(
+            "DELETE FROM renders WHERE feed=? AND key NOT IN "
+            "(SELECT key FROM products WHERE lang=?)",
+            (feed_id, language),
+        )
+
+    def drop_feeds(self, keep: Iterable[str]) -> None:
+        """Forget the renders of feeds the store no longer has."""
+        kept = list(keep)
+        marks = ",".join("?" * len(kept))
+        self.db.execute(f"DELETE FROM renders WHERE feed NOT IN ({marks})", kept)  # noqa: S608
