@@ -46,6 +46,12 @@ LAYOUT: dict[str, str] = {
     "store_sessions": "sessions:{code}",
     # string: a webhook delivery already acted on, so a replay changes nothing
     "webhook_seen": "webhook:seen:{digest}",
+    # list: product events not yet applied to the store's snapshot (feedapp/builds/updates.py)
+    "webhook_events": "webhook:events:{code}",
+    # string: more events came than the list keeps, so the next build pages everything
+    "webhook_overflow": "webhook:overflow:{code}",
+    # string: what the store's queued build must do: update, render or full
+    "build_wanted": "wanted:{code}",
 }
 
 #: Fields of a store's hash that hold the record itself ("options": a record from before feeds
@@ -134,6 +140,18 @@ class Keyspace:
     def webhook_seen(self, code: str, delivery: str) -> str:
         """The marker of one webhook delivery to a store (event and body) already acted on."""
         return self._key("webhook_seen", digest=digest(f"{code}\n{delivery}"))
+
+    def webhook_events(self, code: str) -> str:
+        """The list of a store's product events waiting for the next update."""
+        return self._key("webhook_events", code=code)
+
+    def webhook_overflow(self, code: str) -> str:
+        """The marker that a store's events overflowed their list."""
+        return self._key("webhook_overflow", code=code)
+
+    def build_wanted(self, code: str) -> str:
+        """What the store's queued build must do."""
+        return self._key("build_wanted", code=code)
 
     def of_store(self, code: str) -> list[str]:
         """Every key named after one store, so removing the store leaves none behind."""

@@ -37,6 +37,9 @@ TODAY = {
     "session": f"feedapp:session:{digest('s')}",
     "store_sessions": "feedapp:sessions:shop",
     "webhook_seen": f"feedapp:webhook:seen:{digest('shop' + chr(10) + 's')}",
+    "webhook_events": "feedapp:webhook:events:shop",
+    "webhook_overflow": "feedapp:webhook:overflow:shop",
+    "build_wanted": "feedapp:wanted:shop",
 }
 
 
@@ -64,6 +67,9 @@ def test_key_names_are_those_deployments_hold() -> None:
         keys.rate_limits: "rate_limits",
         keys.refresh_lock: "refresh_lock",
         keys.store_sessions: "store_sessions",
+        keys.webhook_events: "webhook_events",
+        keys.webhook_overflow: "webhook_overflow",
+        keys.build_wanted: "build_wanted",
     }
     for name, kind in per_store.items():
         assert name("shop") == TODAY[kind]
@@ -131,7 +137,8 @@ def test_every_key_written_is_declared(client, svc, installed, config, redis: Re
     undeclared = sorted(key for key in seen if keys.kind_of(key) is None)
     assert undeclared == [], "keys the keyspace does not declare"
     kinds = {keys.kind_of(key) for key in seen}
-    expected = set(LAYOUT) - {"refresh_lock", "rate_pause"}  # released at once; never paused
+    # Released at once; never paused; written only when a store's events overflow their list.
+    expected = set(LAYOUT) - {"refresh_lock", "rate_pause", "webhook_overflow"}
     assert expected <= kinds, f"never written: {sorted(expected - kinds)}"
     assert sum(keys.kind_of(key) == "feed_token" for key in seen) == 2  # current and rotated
     fields = {f.decode() for f in redis.hkeys(keys.store(code))}

@@ -29,12 +29,13 @@ def _services() -> Services:
 
 
 def build_feed(store_code: str, force: bool = False) -> dict[str, object] | None:
-    """Build every feed of one store under its lock; refusals are final, other failures retried.
+    """Build every feed of one store under its lock, as far as asked (a webhook's update, a
+    re-render, or a full build: queueing.MODES); refusals are final, other failures retried.
 
     A build that refused some feeds (their live files kept) but published the others is a
     refusal too: retrying would page the whole catalogue again to meet the same refusal.
     """
-    from feedapp.builds import builder
+    from feedapp.builds import updates
 
     svc = _services()
     job = get_current_job()
@@ -48,12 +49,14 @@ def build_feed(store_code: str, force: bool = False) -> dict[str, object] | None
         result = queueing.run_with_lock(
             svc,
             store_code,
-            lambda: builder.build_feed(svc, store_code, force=force, progress=progress),
+            lambda: updates.run(svc, store_code, force=force, progress=progress),
         )
     except (StoreRevoked, FeedRefused) as exc:
         log.warning("store=%s build refused: %s", store_code, exc)
         return {"store": store_code, "refused": str(exc)}
-    return asdict(result) if result is not None else {"store": store_code, "deferred": True}
+    if result is None:
+        return {"store": store_code, "deferred": True}
+    return result if isinstance(result, dict) else asdict(result)
 
 
 def run_worker(config: Config, *, burst: bool = False) -> None:

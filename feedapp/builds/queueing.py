@@ -30,6 +30,20 @@ QUEUED_TTL = JOB_TIMEOUT
 PULL_FORWARD_MARGIN = 3.0
 
 
+#: What a build may do, from least to most: apply the product events webhooks brought,
+#: re-render every feed from the snapshot (settings changed), or page the whole catalogue.
+MODES = ("update", "render", "full")
+
+# KEYS[1] = the store's wanted mode; ARGV: the mode asked for, its TTL. Keeps the larger.
+_WANT = """
+local rank = {update = 1, render = 2, full = 3}
+local current = redis.call('GET', KEYS[1])
+if not current or rank[ARGV[1]] > (rank[current] or 0) then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+"""
+
+
 def queue(redis: Redis) -> Queue:
     """The feeds queue."""
     return Queue(QUEUE, connection=redis, default_timeout=JOB_TIMEOUT)
@@ -42,14 +56,22 @@ def _markers(svc: Services, code: str) -> tuple[str, str, str]:
 
 
 def request_build(
-    svc: Services, code: str, *, reason: str = "", force: bool = False, delay: float = 0
+    svc: Services,
+    code: str,
+    *,
+    reason: str = "",
+    force: bool = False,
+    delay: float = 0,
+    mode: str = "full",
 ) -> str:
     """Ask for a build (in `delay` seconds): 'queued', 'already-queued', or 'dirty' if running.
 
     A delayed build gathers the requests that follow it; an immediate request pulls it forward.
+    The build does the most any request since the last one asked (MODES).
     """
     lock_key, queued_key, dirty_key = _markers(svc, code)
     redis = svc.redis
+    redis.eval(_WANT, 1, svc.keys.build_wanted(code), mode, QUEUED_TTL)
     if redis.exists(lock_key):
         redis.set(dirty_key, "1", ex=QUEUED_TTL)
         return "dirty"
@@ -116,7 +138,7 @@ def build_lock(svc: Services, code: str) -> Iterator[bool]:
         beat.join(timeout=5)
         _release(redis, lock_key, token)
     if redis.getdel(dirty_key):
-        request_build(svc, code, reason="changed during the last build")
+        request_build(svc, code, reason="changed during the last build", mode="update")
 
 
 def _heartbeat(redis: Redis, key: str, token: str, ttl: int, stop: threading.Event) -> None:
@@ -137,6 +159,14 @@ return 0
 
 def _release(redis: Redis, key: str, token: str) -> None:
     redis.eval(_RELEASE, 1, key, token)
+
+
+def take_wanted(svc: Services, code: str) -> str:
+    """What the build starting now must do (a full build when no request said), taken so the
+    requests arriving during it ask again."""
+    wanted = svc.redis.getdel(svc.keys.build_wanted(code))
+    mode = wanted.decode() if wanted else "full"
+    return mode if mode in MODES else "full"
 
 
 def is_running(svc: Services, code: str) -> bool:

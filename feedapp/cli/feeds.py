@@ -210,11 +210,12 @@ def add(store: str, language: str, country: str, name: str) -> None:
 
 
 def _queue(svc: Services, store: Store, reason: str) -> None:
-    """Queue a build of the store after a change to its feeds (an uninstalled store has none)."""
+    """Queue a build of the store after a change to its feeds (an uninstalled store has none):
+    a re-render from the store's snapshot, which pages only what the snapshot lacks."""
     if not store.installed:
         click.echo(f"{store.code}: not built: the store is {store.state}.")
         return
-    outcome = queueing.request_build(svc, store.code, reason=reason)
+    outcome = queueing.request_build(svc, store.code, reason=reason, mode="render")
     click.echo(f"{store.code}: build {outcome}.")
 
 

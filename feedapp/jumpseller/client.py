@@ -28,6 +28,10 @@ TIMEOUT = (5.0, 30.0)
 class ApiError(RuntimeError):
     """A Jumpseller request failed for good; the message names the store and what to do."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class JumpsellerClient:
     """One build's connection to one store's API: a keep-alive session, a limiter, tokens."""
@@ -119,7 +123,8 @@ class JumpsellerClient:
             if reply.status_code >= 400:
                 raise ApiError(
                     f"Store '{self.code}': Jumpseller answered {reply.status_code} to {path}; "
-                    "check the app's scopes (read_products, read_store)."
+                    "check the app's scopes (read_products, read_store).",
+                    reply.status_code,
                 )
             try:
                 return reply.json()
@@ -188,6 +193,18 @@ class JumpsellerClient:
         """products/count.json."""
         data = self.get("products/count.json")
         return int(data.get("count", 0)) if isinstance(data, dict) else 0
+
+    def product(self, product_id: int, locale: str = "") -> dict | None:
+        """products/{id}.json in `locale`; None when the store no longer has the product."""
+        params = {"locale": locale} if locale else {}
+        try:
+            data = self.get(f"products/{product_id}.json", **params)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        product = data.get("product", data) if isinstance(data, dict) else None
+        return product if isinstance(product, dict) else None
 
     def products(
         self,

@@ -207,7 +207,7 @@ def add_feed() -> Response:
     if errors:
         forms = Forms(market=form, market_errors=_translated(errors))
         return render_page(page, store, forms, status=400)
-    queueing.request_build(svc, store.code, reason="feed added")
+    queueing.request_build(svc, store.code, reason="feed added", mode="render")
     log.info("store=%s feed=%s added (%s, %s)", store.code, feed.id, feed.language, feed.country)
     return _back(page, feed.id, "feed-added")
 
@@ -263,7 +263,7 @@ def save_options() -> Response:
         forms = Forms(options=submitted, options_errors=_translated(errors))
         return render_page(page, store, forms, status=400)
     svc.registry.update_feed(store.code, feed.id, lambda f: setattr(f, "options", options))
-    queueing.request_build(svc, store.code, reason="settings changed")
+    queueing.request_build(svc, store.code, reason="settings changed", mode="render")
     log.info("store=%s feed=%s options saved", store.code, feed.id)
     return _back(page, feed.id, "saved")
 
@@ -305,7 +305,7 @@ def save_rules() -> Response:
         target.rules = feed_rules.dump_rules(rules, description)
 
     svc.registry.update_feed(store.code, feed.id, change)
-    queueing.request_build(svc, store.code, reason="rules changed")
+    queueing.request_build(svc, store.code, reason="rules changed", mode="render")
     log.info("store=%s feed=%s %d rules saved", store.code, feed.id, len(rules))
     return _back(page, feed.id, "rules-saved", "rules")
 
@@ -325,7 +325,7 @@ def save_shipping() -> Response:
         forms = Forms(shipping=submitted, shipping_errors=_translated(errors))
         return render_page(page, store, forms, status=400)
     svc.registry.update_feed(store.code, feed.id, lambda f: setattr(f, "shipping", options))
-    queueing.request_build(svc, store.code, reason="shipping changed")
+    queueing.request_build(svc, store.code, reason="shipping changed", mode="render")
     log.info("store=%s feed=%s shipping saved (%s)", store.code, feed.id, options.mode)
     return _back(page, feed.id, "shipping-saved", "shipping")
 

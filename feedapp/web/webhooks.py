@@ -1,9 +1,10 @@
-"""POST /webhooks/jumpseller: a signed product event queues a debounced rebuild of the store's feed.
+"""POST /webhooks/jumpseller: a signed product event is kept for a debounced update of the store's
+feeds (feedapp/builds/updates.py), which applies it to the snapshot without paging the catalogue.
 
 A delivery is acknowledged at once and only queues work (Jumpseller waits 15 s and retries). A
 signed delivery is acted on once: its event and body are remembered for REPLAY_WINDOW, so a retry
 or a captured replay changes nothing and costs no API request; different deliveries in a burst
-join one delayed build.
+join one delayed update.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 
 from flask import Blueprint, Response, request
 
-from feedapp.builds import queueing
+from feedapp.builds import queueing, updates
 from feedapp.jumpseller.hooks import MAX_BODY, PATH, PRODUCT_EVENTS, signature
 from feedapp.stores import Store, valid_store_code
 from feedapp.web.context import current_services
@@ -28,7 +29,7 @@ REPLAY_WINDOW = 2 * 24 * 3600
 
 @bp.post(PATH)
 def receive() -> Response:
-    """Verify a delivery's signature with the store's hooks_token, then queue a rebuild."""
+    """Verify a delivery's signature with the store's hooks_token, then keep it for an update."""
     if (request.content_length or 0) > MAX_BODY:
         return Response(status=413)
     body = request.stream.read(MAX_BODY + 1)
@@ -53,9 +54,16 @@ def receive() -> Response:
         ):
             log.info("store=%s webhook %s: a delivery already acted on; ignored", code, event)
             return Response(status=200)
-        # A burst of edits becomes one build: later deliveries join the delayed one.
-        delay = svc.config.WEBHOOK_DEBOUNCE_SECONDS
-        outcome = queueing.request_build(svc, store.code, reason=f"webhook {event}", delay=delay)
+        # A burst of edits becomes one update: later deliveries join the delayed one. Past the
+        # events a store keeps, the build pages the whole catalogue instead.
+        kept = updates.record_event(svc, store.code, event, body)
+        outcome = queueing.request_build(
+            svc,
+            store.code,
+            reason=f"webhook {event}",
+            delay=svc.config.WEBHOOK_DEBOUNCE_SECONDS,
+            mode="update" if kept else "full",
+        )
         log.info("store=%s webhook %s: build %s", store.code, event, outcome)
     return Response(status=200)
 
