@@ -169,11 +169,10 @@ def apply_event(snap: Snapshot, languages: Iterable[str], raw: bytes, fetch: Fet
         if stored is not None and updated and updated < stored[0]:
             continue  # older than what the snapshot holds: a delivery overtaken by another
         found = product if whole and language == "" else None
-        if found is not None and stored is not None and updated == stored[0]:
-            if encode(found).digest != stored[1]:
-                found = None  # two contents with one updated_at: ask Jumpseller which is true
-            else:
-                continue
+        if stored is not None and updated and updated == stored[0]:
+            if found is None or encode(found).digest == stored[1]:
+                continue  # this version is in the snapshot already
+            found = None  # two contents with one updated_at: ask Jumpseller which is true
         if found is None:
             found = fetch(key, language)
         if found is None:
