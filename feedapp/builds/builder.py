@@ -84,6 +84,9 @@ class BuildResult:
     requests: int
     rate_limited: int
     feeds: list[FeedOutcome] = field(default_factory=list)
+    #: Seconds spent per phase: "read" (paging, or applying events), "write" (every feed from
+    #: the snapshot, renders included), "publish" (checks and swaps), for the benchmark.
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 #: The modules whose code decides an item's bytes: a deploy that changes any of them re-renders
@@ -371,6 +374,7 @@ def build_feed(
     )
     hooks_check.start()
     feeds: list[FeedBuild] = []
+    phases: dict[str, float] = {}
     try:
         with ThreadPoolExecutor(4, thread_name_prefix=f"info-{store_code}") as pool:
             info_reply = pool.submit(client.store_info)
@@ -407,9 +411,12 @@ def build_feed(
                 for index, (language, group) in enumerate(groups.items()):
                     products = client.products(language, on_page(index), count=count.result())
                     read[language] = take_pages(snap, language, group, products, catalog)
+                phases["read"] = time.time() - started
                 write_feeds(snap, feeds, catalog, writers, svc.feeds_dir, build_id, channel)
                 snap.drop_feeds([feed.id for feed in store.feeds])
+        phases["write"] = time.time() - started - phases["read"]
         publish_all(svc, status, feeds, force, started)
+        phases["publish"] = time.time() - started - phases["read"] - phases["write"]
     except BaseException as exc:
         status.failed(exc, time.time() - started)
         raise
@@ -417,9 +424,8 @@ def build_feed(
         hooks_check.join(timeout=30)
         client.close()
         discard_unpublished(feeds)
-    return finish(
-        status, store_code, build_id, started, feeds, client.requests, client.rate_limited
-    )
+    requests = (client.requests, client.rate_limited)
+    return finish(status, store_code, build_id, started, feeds, requests, phases)
 
 
 def new_build_id() -> str:
@@ -454,10 +460,12 @@ def finish(
     build_id: str,
     started: float,
     feeds: list[FeedBuild],
-    requests: int,
-    rate_limited: int,
+    requests: tuple[int, int],
+    phases: dict[str, float],
 ) -> BuildResult:
-    """Record a finished build's figures, log them, and return them."""
+    """Record a finished build's figures (`requests`: made, and answered 429), log them, and
+    return them."""
+    requests, rate_limited = requests
     duration = time.time() - started
     items = sum(plan.published.items for plan in feeds if plan.published)
     products = max((plan.diagnostics.products for plan in feeds), default=0)
@@ -482,6 +490,7 @@ def finish(
         requests,
         rate_limited,
         [plan.outcome() for plan in feeds],
+        {name: round(seconds, 3) for name, seconds in phases.items()},
     )
 
 

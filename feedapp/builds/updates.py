@@ -122,12 +122,16 @@ def update(
             client = client or make_client(svc, code)
             return client.product(product_id, language)
 
+        phases: dict[str, float] = {}
         try:
             with contextlib.ExitStack() as writers, snap.transaction():
                 for event in events:
                     apply_event(snap, list(groups), event, fetch)
+                phases["read"] = time.time() - started
                 builder.write_feeds(snap, feeds, catalog, writers, svc.feeds_dir, build_id, channel)
+            phases["write"] = time.time() - started - phases["read"]
             builder.publish_all(svc, status, feeds, force, started)
+            phases["publish"] = time.time() - started - phases["read"] - phases["write"]
         except BaseException as exc:
             status.failed(exc, time.time() - started)
             raise
@@ -136,9 +140,8 @@ def update(
                 client.close()
             builder.discard_unpublished(feeds)
     svc.redis.ltrim(events_key, len(events), -1)
-    requests = client.requests if client else 0
-    limited = client.rate_limited if client else 0
-    return builder.finish(status, code, build_id, started, feeds, requests, limited)
+    requests = (client.requests, client.rate_limited) if client else (0, 0)
+    return builder.finish(status, code, build_id, started, feeds, requests, phases)
 
 
 def apply_event(snap: Snapshot, languages: Iterable[str], raw: bytes, fetch: Fetch) -> None:
