@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from feedapp.builds import renderpool
+from feedapp.builds.renderpool import RenderPool
 from feedapp.builds.snapshot import Rendered, RenderedItem, Snapshot, encode
 from feedapp.builds.status import BuildStatus, FeedsRefused
 from feedapp.feed.currency import minor_units
@@ -47,7 +49,7 @@ from feedapp.feed.options import FeedOptions
 from feedapp.feed.publishing import FeedRefused, PublishResult, publish
 from feedapp.feed.rules import LABELS, LabelLedger, RuleContext, RuleSet, parse_rules
 from feedapp.feed.shipping import ShippingOptions, shipping_fields
-from feedapp.feed.uniqueness import GtinLedger
+from feedapp.feed.uniqueness import GtinLedger, duplicate
 from feedapp.feed.xmlfeed import Channel, FeedWriter, ItemRenderer
 from feedapp.jumpseller import hooks
 from feedapp.jumpseller.client import make_client
@@ -199,7 +201,7 @@ class FeedBuild:
                 gtin = labels = None
                 for name, value in item.fields:
                     if name == "gtin":
-                        gtin = int(value)
+                        gtin = value
                     elif name in LABELS:
                         labels = (labels or ()) + ((name, value),)
                 shipped = item if self.shipping is None else self.shipped(item)
@@ -217,20 +219,32 @@ class FeedBuild:
     ) -> None:
         """Write one product's items, in feed order, through the feed-wide ledgers.
 
-        Nearly always its items pass them as rendered and their bytes are written as they are;
-        an item that must lose a GTIN or a label value (another item has it first) sends the
-        product through the mapping again, to settle and render it afresh.
+        An item whose GTIN an earlier item sent goes out without it (its ``<g:gtin>`` element
+        taken out of its bytes, as GtinLedger.settle drops the field); label values past
+        Google's limit of distinct ones, which are rare, send the product through the mapping
+        again, to settle and render it afresh.
         """
-        gtins = self.gtins.unclaimed([(i.gtin, i.item_id) for i in rendered.items if i.gtin])
-        labels = [pair for i in rendered.items for pair in i.labels]
-        if gtins is None or not self.labels.fits(labels):
-            self.add(product(), catalog)
-            return
-        self.gtins.claim(gtins)
-        self.labels.admit(labels)
+        labels = [pair for item in rendered.items for pair in item.labels]
+        if labels:
+            if not self.labels.fits(labels):
+                self.add(product(), catalog)
+                return
+            self.labels.admit(labels)
         write = self.writer.write_xml
+        owner = self.gtins.owner
         for item in rendered.items:
-            write(item.xml)
+            gtin = item.gtin
+            if gtin is None:
+                write(item.xml)
+                continue
+            first = owner(gtin, item.item_id)
+            if first == item.item_id:
+                write(item.xml)
+                continue
+            write(item.xml.replace(b"<g:gtin>" + gtin.encode() + b"</g:gtin>", b"", 1))
+            rendered.problems.append(
+                duplicate(rendered.product_id, rendered.product_name, item.item_id, gtin, first)
+            )
         self.diagnostics.add(rendered)
 
     def add(self, product: dict, catalog: CatalogContext) -> None:
@@ -293,31 +307,68 @@ def take_pages(
     group: list[FeedBuild],
     products: Iterable[dict],
     catalog: CatalogContext,
+    expected: int = 0,
 ) -> int:
-    """Page a language's catalogue into the snapshot, rendering for each feed only what changed;
-    what Jumpseller no longer has leaves the snapshot. Returns how many products were read."""
+    """Page a language's catalogue into the snapshot, rendering for each feed only what changed
+    (on every core when the catalogue is large: `expected` products); what Jumpseller no longer
+    has leaves the snapshot. Returns how many products were read."""
     known = snap.known(language)
     renders = {plan.feed.id: snap.render_digests(plan.feed.id) for plan in group}
     seen: set[object] = set()
-    for product in products:
-        encoded = encode(product)
-        if encoded.key in seen:
-            continue
-        seen.add(encoded.key)
-        seq = len(seen)
-        before = known.get(encoded.key)
-        if before is None or before[0] != encoded.digest:
-            snap.put(language, encoded, seq)
-        elif before[1] != seq:
-            snap.move(language, encoded.key, seq)
-        for plan in group:
-            digest = plan.render_digest(encoded.digest)
-            if renders[plan.feed.id].get(encoded.key) != digest:
-                rendered = plan.render(product, catalog)
-                snap.put_render(plan.feed.id, encoded.key, digest, rendered.pack())
+    with contextlib.ExitStack() as stack:
+        pool: RenderPool | None = None
+        for product in products:
+            encoded = encode(product)
+            if encoded.key in seen:
+                continue
+            seen.add(encoded.key)
+            seq = len(seen)
+            before = known.get(encoded.key)
+            if before is None or before[0] != encoded.digest:
+                snap.put(language, encoded, seq)
+            elif before[1] != seq:
+                snap.move(language, encoded.key, seq)
+            wanted = []
+            for plan in group:
+                digest = plan.render_digest(encoded.digest)
+                if renders[plan.feed.id].get(encoded.key) != digest:
+                    wanted.append((plan.feed.id, digest))
+            if not wanted:
+                continue
+            if pool is None and expected >= renderpool.MIN_PRODUCTS:
+                pool = stack.enter_context(RenderPool(group, catalog, snap.put_renders))
+            if pool is not None:
+                pool.add((encoded.key, encoded.raw, wanted))
+                continue
+            for plan in group:
+                digest = plan.render_digest(encoded.digest)
+                if renders[plan.feed.id].get(encoded.key) != digest:
+                    rendered = plan.render(product, catalog)
+                    snap.put_render(plan.feed.id, encoded.key, digest, rendered.pack())
+        if pool is not None:
+            pool.finish()
     snap.remove(language, [key for key in known if key not in seen])
     snap.mark_complete(language)
     return len(seen)
+
+
+def render_missing(
+    snap: Snapshot, language: str, group: list[FeedBuild], catalog: CatalogContext
+) -> None:
+    """Render on every core what a language's feeds lack (a change of their settings), when
+    there is enough of it to be worth the processes; write_feeds renders any rest itself."""
+    wanted: dict[object, list[tuple[str, bytes]]] = {}
+    for plan in group:
+        for key, product_digest, render_digest in snap.digests(language, plan.feed.id):
+            digest = plan.render_digest(product_digest)
+            if render_digest != digest:
+                wanted.setdefault(key, []).append((plan.feed.id, digest))
+    if len(wanted) < renderpool.MIN_PRODUCTS:
+        return
+    with RenderPool(group, catalog, snap.put_renders) as pool:
+        for key, renders in wanted.items():
+            pool.add((key, snap.raw(language, key), renders))
+        pool.finish()
 
 
 def write_feeds(
@@ -333,18 +384,20 @@ def write_feeds(
     for the feed's current settings (an edit, an options change) is rendered now and kept."""
     for language, group in by_language(feeds).items():
         for plan in group:
-            code, feed_id = plan.info.code, plan.feed.id
+            snap.prune(plan.feed.id, language)
+        render_missing(snap, language, group, catalog)
+        for plan in group:
+            feed_id = plan.feed.id
             plan.writer = writers.enter_context(
                 FeedWriter(
                     feeds_dir,
-                    code,
+                    plan.info.code,
                     build_id,
                     channel=channel,
                     feed_id=feed_id,
                     renderer=plan.renderer,
                 )
             )
-            snap.prune(feed_id, language)
             for key, product_digest, render_digest, data in snap.order(language, feed_id):
                 digest = plan.render_digest(product_digest)
                 product = functools.partial(snap.product, language, key)
@@ -410,7 +463,9 @@ def build_feed(
                 snap.set_meta("categories", json.dumps(categories, sort_keys=True))
                 for index, (language, group) in enumerate(groups.items()):
                     products = client.products(language, on_page(index), count=count.result())
-                    read[language] = take_pages(snap, language, group, products, catalog)
+                    read[language] = take_pages(
+                        snap, language, group, products, catalog, count.result()
+                    )
                 phases["read"] = time.time() - started
                 write_feeds(snap, feeds, catalog, writers, svc.feeds_dir, build_id, channel)
                 snap.drop_feeds([feed.id for feed in store.feeds])

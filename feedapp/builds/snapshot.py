@@ -83,7 +83,7 @@ class RenderedItem:
     """One item as written: what the feed-wide ledgers need to know, and its XML."""
 
     item_id: str
-    gtin: int | None
+    gtin: str | None
     labels: tuple[tuple[str, str], ...]
     xml: bytes
 
@@ -247,12 +247,16 @@ class Snapshot:
         row = self.db.execute("SELECT MAX(seq) FROM products WHERE lang=?", (language,)).fetchone()
         return (row[0] or 0) + 1
 
-    def product(self, language: str, key: Key) -> dict:
-        """A stored product as the API gave it."""
+    def raw(self, language: str, key: Key) -> bytes:
+        """A stored product's JSON."""
         row = self.db.execute(
             "SELECT raw FROM products WHERE lang=? AND key=?", (language, key)
         ).fetchone()
-        return json.loads(zlib.decompress(row[0]))
+        return zlib.decompress(row[0])
+
+    def product(self, language: str, key: Key) -> dict:
+        """A stored product as the API gave it."""
+        return json.loads(self.raw(language, key))
 
     def removed(self, key: Key) -> str | None:
         """The updated_at a product was deleted at, so an older delivery cannot bring it back."""
@@ -274,6 +278,14 @@ class Snapshot:
             (feed_id, language),
         )
 
+    def digests(self, language: str, feed_id: str) -> Iterator[tuple[Key, bytes, bytes | None]]:
+        """In feed order: each product's key and digest, and its render's digest if any."""
+        return self.db.execute(
+            "SELECT p.key, p.digest, r.digest FROM products p LEFT JOIN renders r "
+            "ON r.feed=? AND r.key=p.key WHERE p.lang=? ORDER BY p.seq",
+            (feed_id, language),
+        )
+
     def render_digests(self, feed_id: str) -> dict[Key, bytes]:
         """Each product's render digest for a feed."""
         rows = self.db.execute("SELECT key, digest FROM renders WHERE feed=?", (feed_id,))
@@ -284,6 +296,10 @@ class Snapshot:
         self.db.execute(
             "INSERT OR REPLACE INTO renders VALUES (?, ?, ?, ?)", (feed_id, key, digest, data)
         )
+
+    def put_renders(self, made: Iterable[tuple[str, Key, bytes, bytes]]) -> None:
+        """Store many renders: (feed id, product key, render digest, packed render)."""
+        self.db.executemany("INSERT OR REPLACE INTO renders VALUES (?, ?, ?, ?)", made)
 
     def prune(self, feed_id: str, language: str) -> None:
         """Drop a feed's renders of products the language no longer has."""

@@ -24,36 +24,29 @@ class GtinLedger:
             gtin = next((value for name, value in item.fields if name == "gtin"), None)
             if gtin is None:
                 continue
-            owner = self._owners.setdefault(int(gtin), item.id)
+            owner = self.owner(gtin, item.id)
             if owner == item.id:
                 continue
             fields = [(name, value) for name, value in item.fields if name != "gtin"]
             mapped.items[index] = Item(id=item.id, fields=fields)
-            variant = item.id.removeprefix(f"{mapped.product_id}-") if mapped.product_id else ""
             mapped.problems.append(
-                Problem(
-                    code="gtin_duplicate",
-                    severity=PROBLEM_CODES["gtin_duplicate"],
-                    product_id=mapped.product_id or item.id,
-                    variant_id=variant if variant != item.id else None,
-                    item_id=item.id,
-                    product_name=mapped.product_name[:150],
-                    detail=f"{gtin} ({owner})",
-                )
+                duplicate(mapped.product_id, mapped.product_name, item.id, gtin, owner)
             )
 
-    def unclaimed(self, items: list[tuple[int, str]]) -> list[tuple[int, str]] | None:
-        """The (GTIN, item id) pairs when each item may keep its GTIN, else None (some earlier
-        item, in the feed or the same product, has it already): settle() must then decide."""
-        owners = self._owners
-        claims: dict[int, str] = {}
-        for gtin, item_id in items:
-            owner = owners.get(gtin) or claims.setdefault(gtin, item_id)
-            if owner != item_id:
-                return None
-        return items
+    def owner(self, gtin: str, item_id: str) -> str:
+        """The item that sends this GTIN: the first to ask for it."""
+        return self._owners.setdefault(int(gtin), item_id)
 
-    def claim(self, items: list[tuple[int, str]]) -> None:
-        """Record the GTINs of items that keep them (pairs unclaimed() let through)."""
-        for gtin, item_id in items:
-            self._owners.setdefault(gtin, item_id)
+
+def duplicate(product_id: str, product_name: str, item_id: str, gtin: str, owner: str) -> Problem:
+    """The problem of an item that lost its GTIN to an earlier one."""
+    variant = item_id.removeprefix(f"{product_id}-") if product_id else ""
+    return Problem(
+        code="gtin_duplicate",
+        severity=PROBLEM_CODES["gtin_duplicate"],
+        product_id=product_id or item_id,
+        variant_id=variant if variant != item_id else None,
+        item_id=item_id,
+        product_name=product_name[:150],
+        detail=f"{gtin} ({owner})",
+    )

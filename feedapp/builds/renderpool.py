@@ -1,0 +1,117 @@
+"""Product rendering on every core: mapping is pure Python, so one process renders at one core's
+speed and, during paging, takes the interpreter from the threads reading pages.
+
+A build hands batches of products (their snapshot JSON, and the feeds wanting a render) to forked
+worker processes, which inherit the build's feed plans and categories at the fork and send back
+packed renders; the build keeps them in the snapshot. Small jobs (a webhook's few products) are
+rendered in the build's own process: a fork costs more than they do.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TYPE_CHECKING
+
+from feedapp.builds.snapshot import Key
+from feedapp.feed.taxonomy import CatalogContext
+from feedapp.feed.xmlfeed import ItemRenderer
+
+if TYPE_CHECKING:
+    from feedapp.builds.builder import FeedBuild
+
+#: Products a batch holds: a page's worth keeps the pipes busy and the results small.
+BATCH = 100
+#: Batches in flight per process before the build waits for the oldest: bounded memory.
+IN_FLIGHT = 4
+#: Fewer products than this to render are not worth starting processes for.
+MIN_PRODUCTS = 1000
+
+#: One render asked for: the product's key and snapshot JSON, and (feed id, render digest) pairs.
+Task = tuple[Key, bytes, list[tuple[str, bytes]]]
+#: One render made: feed id, product key, render digest, packed render.
+Made = tuple[str, Key, bytes, bytes]
+
+#: The plans and categories a worker process renders with, set in the build before the fork.
+_inherited: tuple[dict[str, FeedBuild], CatalogContext] | None = None
+
+
+def _start_worker() -> None:
+    """In a fresh worker: renderers of its own (lxml's writer state is not to be shared)."""
+    renderer = ItemRenderer()
+    for plan in _inherited[0].values():
+        plan.renderer = renderer
+
+
+def _render(batch: list[Task]) -> list[Made]:
+    """Render a batch in a worker process."""
+    plans, catalog = _inherited
+    made = []
+    for key, raw, wanted in batch:
+        product = json.loads(raw)
+        for feed_id, digest in wanted:
+            made.append((feed_id, key, digest, plans[feed_id].render(product, catalog).pack()))
+    return made
+
+
+class RenderPool:
+    """Forked processes rendering batches in the background; results handed to `keep`, in the
+    build's own thread, as they come."""
+
+    def __init__(
+        self,
+        plans: Iterable[FeedBuild],
+        catalog: CatalogContext,
+        keep: Callable[[list[Made]], None],
+        processes: int | None = None,
+    ) -> None:
+        global _inherited
+        _inherited = ({plan.feed.id: plan for plan in plans}, catalog)
+        self.processes = processes or os.cpu_count() or 1
+        self._pool = ProcessPoolExecutor(
+            self.processes,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker,
+        )
+        self._keep = keep
+        self._pending: deque[Future] = deque()
+        self._batch: list[Task] = []
+
+    def add(self, task: Task) -> None:
+        """Ask for one product's renders."""
+        self._batch.append(task)
+        if len(self._batch) >= BATCH:
+            self._send()
+        while self._pending and self._pending[0].done():
+            self._keep(self._pending.popleft().result())
+
+    def _send(self) -> None:
+        self._pending.append(self._pool.submit(_render, self._batch))
+        self._batch = []
+        while len(self._pending) > self.processes * IN_FLIGHT:
+            self._keep(self._pending.popleft().result())
+
+    def finish(self) -> None:
+        """Wait for every render asked for, and hand each to `keep`."""
+        if self._batch:
+            self._send()
+        while self._pending:
+            self._keep(self._pending.popleft().result())
+
+    def close(self) -> None:
+        """Stop the processes (after finish(), or abandoning the work on a failure)."""
+        global _inherited
+        for future in self._pending:
+            future.cancel()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        _inherited = None
+
+    def __enter__(self) -> RenderPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
