@@ -33,10 +33,11 @@ from feedapp.services import Services
 
 log = logging.getLogger(__name__)
 
-#: Events a store keeps waiting; past this a burst is cheaper as one full build.
-MAX_EVENTS = 1000
+#: Events a store keeps waiting; past this a burst is cheaper as one full build (and Redis,
+#: the scarce memory, holds at most MAX_EVENTS * MAX_EVENT_BYTES of them per store).
+MAX_EVENTS = 500
 #: A payload larger than this keeps only the product's id and updated_at, and is read again.
-MAX_EVENT_BYTES = 64 * 1024
+MAX_EVENT_BYTES = 32 * 1024
 #: What a payload must carry to stand for the whole product in the default language.
 WHOLE_PRODUCT = ("id", "name", "permalink", "status", "price", "variants", "updated_at")
 

@@ -151,41 +151,78 @@
     });
   });
 
-  /* -- build status: poll while a build waits or runs; "Rebuild now" without a reload -- */
+  /* -- build status and problem list: poll often while a build waits or runs, every few seconds
+     otherwise (an update a webhook started shows up too), never while the page is hidden; the
+     problem list is replaced when the feed's problems changed; "Rebuild now" without a reload -- */
   var panel = document.getElementById("status-panel");
   var message = document.getElementById("status-message");
   var finished = document.getElementById("status-finished");
+  var problemList = document.getElementById("problem-list");
+  var ACTIVE_MS = 500;
+  var IDLE_MS = 2000;
+  var RETRY_MS = 3000;
   var sawActive = false;
-  var polling = false;
+  var pollTimer = null;
+  var inFlight = false;
+  var stopped = false;
+  var epoch = 0;  /* bumped by "Rebuild now": replies to polls sent before it are stale */
 
   function show(reply) {
     panel.innerHTML = reply.html;
     panel.setAttribute("data-state", reply.state);
+    if (problemList && typeof reply.problems_html === "string") {
+      problemList.innerHTML = reply.problems_html;
+      problemList.setAttribute("data-version", reply.problems);
+    }
     if (ACTIVE[reply.state]) { sawActive = true; return true; }
     if (sawActive && finished) { finished.hidden = false; }
     return false;
   }
 
+  function schedule(ms) {
+    if (stopped || inFlight) { return; }  /* the poll in flight schedules the next one */
+    clearTimeout(pollTimer);
+    pollTimer = setTimeout(poll, ms);
+  }
+
+  function statusUrl() {
+    var url = "/settings/status?feed=" + encodeURIComponent(feed);
+    if (problemList) {
+      url += "&problems=" + encodeURIComponent(problemList.getAttribute("data-version") || "");
+    }
+    return url;
+  }
+
   function poll() {
-    polling = true;
-    getJSON("/settings/status?feed=" + encodeURIComponent(feed)).then(function (reply) {
+    pollTimer = null;
+    if (document.hidden) { return; }  /* visibilitychange starts again */
+    var sent = epoch;
+    inFlight = true;
+    getJSON(statusUrl()).then(function (reply) {
+      inFlight = false;
+      if (sent !== epoch) { schedule(ACTIVE_MS); return; }
       if (!reply.ok) {
-        polling = false;
+        stopped = true;
         message.textContent = reply.data.message || "";
         message.hidden = false;
         return;
       }
-      if (show(reply.data)) { setTimeout(poll, 1000); } else { polling = false; }
-    }, function () { setTimeout(poll, 3000); });
+      schedule(show(reply.data) ? ACTIVE_MS : IDLE_MS);
+    }, function () { inFlight = false; schedule(RETRY_MS); });
   }
 
   if (panel) {
-    if (ACTIVE[panel.getAttribute("data-state")]) { sawActive = true; setTimeout(poll, 1000); }
+    sawActive = !!ACTIVE[panel.getAttribute("data-state")];
+    schedule(sawActive ? ACTIVE_MS : IDLE_MS);
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) { schedule(0); }
+    });
     var form = document.getElementById("rebuild-form");
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var button = form.querySelector("button");
       button.disabled = true;
+      epoch += 1;
       fetch(form.action, {
         method: "POST",
         headers: headers({ "X-CSRF-Token": csrf }),
@@ -197,10 +234,11 @@
           message.textContent = reply.data.message || "";
           message.hidden = !message.textContent;
           if (!reply.ok) { return; }
+          epoch += 1;
           if (finished) { finished.hidden = true; }
           sawActive = true;
           show(reply.data);
-          if (!polling) { setTimeout(poll, 1000); }
+          schedule(ACTIVE_MS);
         }, function () { button.disabled = false; });
     });
   }

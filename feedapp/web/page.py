@@ -8,6 +8,8 @@ builds are the store's: one build writes every feed of the store.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Mapping
@@ -113,6 +115,7 @@ def render_page(
     notice = request.args.get("notice", "")
     errors = forms.options_errors
     lang = i18n.current()
+    diagnostics = feed_diagnostics(svc.registry, store.code, feed.id)
     body = render_template(
         "page/page.html",
         store=store,
@@ -128,7 +131,8 @@ def render_page(
         page_token=page.page_token,
         notice=notice if notice in NOTICES else "",
         status=status_view(svc, store, feed),
-        problems=problem_rows(svc, store, feed),
+        problems=problem_rows(diagnostics),
+        problems_version=problems_version(diagnostics),
         categories=category_rows(svc, store),
         categories_failed=categories_failed,
         conditions=CONDITIONS,
@@ -387,12 +391,13 @@ def unprotect_feed() -> Response:
 
 @bp.get("/status")
 def build_status() -> Response | tuple[Response, int]:
-    """The build status for the page's live progress bar (polled while a build runs)."""
+    """The build status the page polls (often while a build waits or runs, slowly otherwise);
+    with ``problems``, the version of the problem list the page shows, a newer list comes too."""
     page = security.current_session()
     store = current_services().registry.find(page.store_code) if page else None
     if store is None:
         return jsonify(error="session", message=i18n.gettext(SESSION_ENDED)), 401
-    return jsonify(_status_payload(current_services(), store))
+    return jsonify(_status_payload(current_services(), store, request.args.get("problems")))
 
 
 @bp.get("/taxonomy")
@@ -418,17 +423,30 @@ def _connected_store() -> tuple[security.PageSession, Store]:
     return page, store
 
 
-def _status_payload(svc: Services, store: Store) -> dict[str, object]:
-    """The selected feed's status panel and figures, for the page's live updates."""
-    view = status_view(svc, store, selected_feed(store))
+def _status_payload(
+    svc: Services, store: Store, shown_problems: str | None = None
+) -> dict[str, object]:
+    """The selected feed's status panel and figures, for the page's live updates; given the
+    version of the problem list the page shows, the list's current version, and the list itself
+    when that changed (a build or a webhook's update published the feed since)."""
+    feed = selected_feed(store)
+    view = status_view(svc, store, feed)
     page = security.current_session()
     html = render_template("page/_status.html", status=view, page=page)
-    return {
+    payload: dict[str, object] = {
         "state": view["state"],
         "percent": view["percent"],
         "items": view["item_count"],
         "html": html,
     }
+    if shown_problems is not None:
+        diagnostics = feed_diagnostics(svc.registry, store.code, feed.id)
+        version = problems_version(diagnostics)
+        payload["problems"] = version
+        if version != shown_problems:
+            rows = problem_rows(diagnostics)
+            payload["problems_html"] = render_template("page/_problems.html", problems=rows)
+    return payload
 
 
 # -- what the page shows ------------------------------------------------------------------
@@ -549,9 +567,18 @@ def _duration(seconds: float, lang: str) -> str:
     )
 
 
-def problem_rows(svc: Services, store: Store, feed: StoreFeed) -> list[dict[str, Any]] | None:
-    """The feed's last good build's problems with what to change; None before a build."""
-    diagnostics = feed_diagnostics(svc.registry, store.code, feed.id)
+def problems_version(diagnostics: dict | None) -> str:
+    """A short digest of a feed's stored problems ("" before a build), so the page knows when the
+    list it shows is out of date (the diagnostics carry no build id of their own)."""
+    if diagnostics is None:
+        return ""
+    text = json.dumps(diagnostics, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def problem_rows(diagnostics: dict | None) -> list[dict[str, Any]] | None:
+    """The feed's last good build's problems (feed_diagnostics) with what to change; None before
+    a build."""
     if diagnostics is None:
         return None
     lang = i18n.current()
