@@ -13,11 +13,16 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 #: Anything this large is a typo, and would only blow up rounding: treated as unparsable.
 _TOO_BIG = Decimal(10) ** 12
+_TOO_BIG_INT = 10**12
+#: Longer number text is not read (nor cached: a weight of a megabyte would stay in memory).
+_MAX_NUMBER_TEXT = 40
 _WEIGHT_UNITS = {"kg": "kg", "kgs": "kg", "g": "g", "gr": "g", "lb": "lb", "lbs": "lb", "oz": "oz"}
 
 
 def parse_decimal(value: object) -> Decimal | None:
     """A finite number from whatever the API sent (number, numeric string), else None."""
+    if type(value) is int:  # the common case, before the isinstance chain
+        return Decimal(value) if -_TOO_BIG_INT < value < _TOO_BIG_INT else None
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
@@ -26,7 +31,7 @@ def parse_decimal(value: object) -> Decimal | None:
         number = Decimal(value)
     elif isinstance(value, str):
         text = value.strip()
-        if len(text) > 40 or not _NUMBER.match(text):
+        if len(text) > _MAX_NUMBER_TEXT or not _NUMBER.match(text):
             return None
         number = Decimal(text)
     else:
@@ -45,14 +50,36 @@ def minor_units(code: str) -> int:
     return get_currency_precision(code)
 
 
+@lru_cache(maxsize=64)
+def _quantum(code: str) -> Decimal:
+    """The currency's smallest unit (1, 0.01, 0.001), worked out once per currency."""
+    return Decimal(1).scaleb(-minor_units(code))
+
+
 def round_money(amount: Decimal, code: str) -> Decimal:
     """Round half-up to the currency's minor units, as a shop would."""
-    return amount.quantize(Decimal(1).scaleb(-minor_units(code)), rounding=ROUND_HALF_UP)
+    return amount.quantize(_quantum(code), rounding=ROUND_HALF_UP)
 
 
 def format_price(amount: Decimal, code: str) -> str:
     """Google's price text, e.g. "12990 CLP" or "15.00 USD" (amount already rounded)."""
     return f"{round_money(amount, code):f} {code}"
+
+
+def _rounded(value: object, code: str) -> Decimal | int | None:
+    """parse_decimal and round_money in one; a whole number stays an int, cheaper to format."""
+    if type(value) is int:
+        return value if -_TOO_BIG_INT < value < _TOO_BIG_INT else None
+    number = parse_decimal(value)
+    return None if number is None else round_money(number, code)
+
+
+def _price_text(amount: Decimal | int, code: str) -> str:
+    """format_price of an amount from _rounded, without rounding it again."""
+    if type(amount) is int:
+        places = minor_units(code)
+        return f"{amount}.{'0' * places} {code}" if places else f"{amount} {code}"
+    return f"{amount:f} {code}"
 
 
 class PriceProblem(ValueError):
@@ -65,24 +92,37 @@ class PriceProblem(ValueError):
 
 def offer_prices(price: object, compare_at: object, code: str) -> tuple[str, str | None]:
     """Google's price and sale_price from what the shopper pays and the struck-through price."""
-    amount = parse_decimal(price)
+    amount = _rounded(price, code)
     if amount is None:
         text = "" if price is None else str(price).strip()[:40]
         raise PriceProblem("price_invalid", text) if text else PriceProblem("price_missing")
-    amount = round_money(amount, code)
     if amount <= 0:
-        raise PriceProblem("price_not_positive", format_price(amount, code))
-    compare = parse_decimal(compare_at)
-    if compare is not None and round_money(compare, code) > amount:
-        return format_price(compare, code), format_price(amount, code)
-    return format_price(amount, code), None
+        raise PriceProblem("price_not_positive", _price_text(amount, code))
+    compare = _rounded(compare_at, code) if compare_at is not None else None
+    if compare is not None and compare > amount:
+        return _price_text(compare, code), _price_text(amount, code)
+    return _price_text(amount, code), None
 
 
 def format_weight(weight: object, unit: object) -> str | None:
     """Google's shipping_weight, e.g. "1.5 kg"; None when the weight is missing, zero or odd."""
+    cacheable = (
+        type(weight) in (float, int) or type(weight) is str and len(weight) <= _MAX_NUMBER_TEXT
+    )
+    if cacheable and type(unit) is str:
+        return _cached_weight(weight, unit)
+    return _weight(weight, unit)
+
+
+def _weight(weight: object, unit: object) -> str | None:
+    """format_weight's work; a catalogue repeats a few hundred weights, so it is cached."""
     symbol = _WEIGHT_UNITS.get(unit.strip().casefold()) if isinstance(unit, str) else None
     amount = parse_decimal(weight)
     if symbol is None or amount is None:
         return None
     text = f"{amount.quantize(Decimal('0.001'), rounding=ROUND_HALF_UP):f}".rstrip("0").rstrip(".")
     return f"{text} {symbol}" if amount > 0 and text != "0" else None
+
+
+#: typed: each type's values are read their own way, so none answers for another's.
+_cached_weight = lru_cache(maxsize=4096, typed=True)(_weight)

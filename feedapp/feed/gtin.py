@@ -21,18 +21,31 @@ def _digits(raw: object) -> str:
         return ""
     if isinstance(raw, int):
         return str(raw)
-    return _SEPARATORS.sub("", str(raw))
+    text = str(raw)
+    return text if text.isascii() and text.isdigit() else _SEPARATORS.sub("", text)
 
 
 def check_digit(body: str) -> int:
     """The GS1 mod-10 check digit for ``body`` (every digit of the code but the last)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    backwards = body[::-1]  # weights 3, 1, 3, ... from the rightmost digit
+    total = 3 * sum(map(int, backwards[::2])) + sum(map(int, backwards[1::2]))
     return (10 - total % 10) % 10
 
 
 def gtin_problem(raw: object) -> str | None:
     """Why a barcode is not a GTIN Google accepts (a problem code), or None when it is fine."""
+    return _code_problem(_digits(raw))
+
+
+def read_gtin(raw: object) -> tuple[str | None, str | None]:
+    """The barcode as a GTIN Google accepts and None, or None and why not: one check, not two."""
     code = _digits(raw)
+    problem = _code_problem(code)
+    return (None, problem) if problem else (code, None)
+
+
+def _code_problem(code: str) -> str | None:
+    """gtin_problem for a barcode already reduced to its characters without separators."""
     if not (code.isascii() and code.isdigit()):
         return "gtin_not_digits"
     if len(code) not in _LENGTHS:
@@ -53,6 +66,4 @@ def gtin_problem(raw: object) -> str | None:
 
 def normalize_gtin(raw: object) -> str | None:
     """The barcode's digits when they form an acceptable GTIN, else None."""
-    if gtin_problem(raw) is not None:
-        return None
-    return _digits(raw)
+    return read_gtin(raw)[0]

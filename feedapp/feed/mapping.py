@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 from feedapp.feed import taxonomy
 from feedapp.feed.currency import (
@@ -13,7 +15,7 @@ from feedapp.feed.currency import (
     offer_prices,
     parse_decimal,
 )
-from feedapp.feed.gtin import gtin_problem, normalize_gtin
+from feedapp.feed.gtin import read_gtin
 from feedapp.feed.options import CONDITIONS, FeedOptions
 from feedapp.feed.problems import ERROR, PROBLEM_CODES, Problem
 from feedapp.feed.taxonomy import CatalogContext
@@ -24,6 +26,7 @@ from feedapp.feed.textclean import (
     clean_text,
     clean_url,
     cut_at_word,
+    encode_path,
     html_to_text,
     image_urls,
     is_placeholder_brand,
@@ -39,7 +42,15 @@ LIMITS = {"title": 150, "description": 5000, "brand": 70, "mpn": 70, "product_ty
 KIND_LIMITS = {"color": 100, "size": 100, "material": 200, "pattern": 100}
 MAX_ADDITIONAL_IMAGES = 10
 _UTM = ("utm_source", "utm_medium", "utm_campaign")
+#: Option names and values, brands and option types repeat across a catalogue; longer texts are
+#: rare and cleaned each time, so the caches stay small.
+_MAX_CACHED_TEXT = 200
+_TRUE_TEXTS = ("true", "1")
+_NO_KINDS: tuple[None, ...] = (None,) * len(KINDS)
+#: parse_decimal's bound: a stock this large or larger is unreadable, read as in stock.
+_TOO_MUCH_STOCK = 10**12
 
+_T = TypeVar("_T")
 Record = Mapping[str, object]  # one object of the API's JSON
 Variant = Record | None
 
@@ -94,6 +105,7 @@ class _ProductMapping:
         self.data, self.store, self.options, self.catalog = data, store, options, catalog
         self.pid = clean_id(data.get("id")) or ""
         self.name, self.name_marked = plain_text(data.get("name"), MAX_SHORT_TEXT)
+        self.urls: dict[str, str | None] = {}  # raw image URL -> clean_url, for its variants
         self.problems: list[Problem] = []
         self.found: list[tuple[str, str]] = []  # the current item's (code, detail)
         self.item_ids: set[str] = set()  # case-folded, as Google compares them
@@ -129,15 +141,15 @@ class _ProductMapping:
         if self.status == "not-available" and not options.include_not_available:
             self.report("product_not_available")
             return False
-        self.currency = clean_text(self.store.currency).upper()
+        self.currency, known_currency = _currency(clean_text(self.store.currency))
         if not self.name:
             self.report("title_missing")
         elif self.name_marked:
             self.report("name_markup", data.get("name"))
-        if not is_currency_code(self.currency):
+        if not known_currency:
             self.report("currency_invalid", self.store.currency)
         self.link = self._link()
-        if not (self.name and self.link and is_currency_code(self.currency)):
+        if not (self.name and self.link and known_currency):
             return False
         self.description = html_to_text(data.get("description"))
         if len(self.description) > LIMITS["description"]:
@@ -158,6 +170,9 @@ class _ProductMapping:
             self.report("google_category_unknown", unknown)
         self.product_type = self.catalog.product_type(categories, LIMITS["product_type"])
         self.condition = options.condition if options.condition in CONDITIONS else "new"
+        self.apparel = taxonomy.is_apparel(self.category_id)
+        self.sized = self.apparel and taxonomy.needs_size(self.category_id)
+        self.kinds = options.option_kinds() if self.variants else {}  # only variants have options
         return True
 
     def _items(self) -> list[Item]:
@@ -217,53 +232,73 @@ class _ProductMapping:
         price, sale_price = self._prices(variant)
         image, extra = self._item_images(variant)
         gtin, mpn = self._identifiers(variant)
-        if self.category_id is not None:
+        if self.apparel:
             self._check_apparel(attrs)
-        errors = [f for f in self.found if PROBLEM_CODES[f[0]] == ERROR]
-        for code, detail in errors or self.found:
-            self.report(code, detail, vid, item_id)
-        if errors:
-            return None
-        self.attributes.append((tuple(attrs.get(kind) for kind in KINDS), options_text or title))
+        found = self.found
+        if found:
+            errors = [f for f in found if PROBLEM_CODES[f[0]] == ERROR]
+            for code, detail in errors or found:
+                self.report(code, detail, vid, item_id)
+            if errors:
+                return None
+        kinds = tuple(map(attrs.get, KINDS)) if attrs else _NO_KINDS
+        self.attributes.append((kinds, options_text or title))
         self.titles.append((title, options_text))
         category = str(self.category_id) if self.category_id is not None else None
         weight = format_weight(self._own(variant, "weight"), self.store.weight_unit)
-        fields = [("id", item_id), ("title", title), ("description", self.description or title)]
-        fields += [("link", self.link), ("image_link", image)]
-        fields += [("additional_image_link", url) for url in extra]
-        fields += [("availability", availability), ("price", price), ("sale_price", sale_price)]
-        fields += [("brand", self.brand), ("gtin", gtin), ("mpn", mpn)]
-        fields += [("identifier_exists", None if gtin or mpn else "no")]
-        fields += [("condition", self.condition), ("google_product_category", category)]
-        fields += [("product_type", self.product_type)]
-        fields += [("item_group_id", self.pid if variant is not None else None)]
-        fields += [(kind, attrs.get(kind)) for kind in KINDS] + [("shipping_weight", weight)]
-        if taxonomy.is_apparel(self.category_id):
+        fields = [
+            ("id", item_id),
+            ("title", title),
+            ("description", self.description or title),
+            ("link", self.link),
+            ("image_link", image),
+            *[("additional_image_link", url) for url in extra],
+            ("availability", availability),
+            ("price", price),
+            ("sale_price", sale_price),
+            ("brand", self.brand),
+            ("gtin", gtin),
+            ("mpn", mpn),
+            ("identifier_exists", None if gtin or mpn else "no"),
+            ("condition", self.condition),
+            ("google_product_category", category),
+            ("product_type", self.product_type),
+            ("item_group_id", self.pid if variant is not None else None),
+            *zip(KINDS, kinds, strict=True),
+            ("shipping_weight", weight),
+        ]
+        if self.apparel:
             fields += [("gender", self.options.gender), ("age_group", self.options.age_group)]
-        fields = [(name, value) for name, value in fields if value]
-        return Item(id=item_id, fields=fields)
+        return Item(id=item_id, fields=[(name, value) for name, value in fields if value])
 
     def _link(self) -> str:
         path = clean_text(self.data.get("permalink")).strip("/")
-        site = site_root(clean_text(self.store.url))
         if not path:
             self.report("permalink_missing")
-        elif site is None:
-            self.report("link_invalid", self.store.url)
-        else:
-            params = [(k, clean_text(getattr(self.options, k))) for k in _UTM]
-            if self.store.language:
-                path = f"{language_segment(self.store.language)}/{path}"
-            link = page_url(site[0], site[1], path, params)
-            if len(link) <= MAX_URL:
-                return link
-            self.report("link_too_long")
+            return ""
+        store = self.store
+        utm = (clean_text(getattr(self.options, key)) for key in _UTM)
+        ends = _link_ends(clean_text(store.url), *utm)  # any value reads as text: a safe key
+        if ends is None:
+            self.report("link_invalid", store.url)
+            return ""
+        if store.language:
+            path = f"{language_segment(store.language)}/{path}"
+        link = f"{ends[0]}{encode_path(path.strip('/'))}{ends[1]}"
+        if len(link) <= MAX_URL:
+            return link
+        self.report("link_too_long")
         return ""
 
     def _item_images(self, variant: Variant) -> tuple[str, list[str]]:
         own = variant.get("image") if variant is not None else None
         raw = own.get("url") if isinstance(own, Mapping) else None
-        image = clean_url(raw)
+        if isinstance(raw, str):  # variants share their product's few images
+            if raw not in self.urls:
+                self.urls[raw] = clean_url(raw)
+            image = self.urls[raw]
+        else:
+            image = clean_url(raw)
         if image is None and clean_text(raw):
             self.found.append(("image_url_invalid", raw))
         image = image or (self.images[0] if self.images else "")
@@ -281,10 +316,14 @@ class _ProductMapping:
         if self.status == "not-available":
             return "out_of_stock"
         unlimited = self._own(variant, "stock_unlimited")
-        if unlimited is True or clean_text(unlimited).casefold() in ("true", "1"):
+        if unlimited is True:
             return "in_stock"
-        stock = parse_decimal(self._own(variant, "stock"))
-        if stock is None or stock > 0:
+        if unlimited is not False and clean_text(unlimited).casefold() in _TRUE_TEXTS:
+            return "in_stock"
+        stock = self._own(variant, "stock")
+        if type(stock) is not int:  # an int needs no Decimal: parse_decimal keeps its value
+            stock = parse_decimal(stock)
+        if stock is None or stock > 0 or stock <= -_TOO_MUCH_STOCK:
             return "in_stock"
         if not self.options.include_out_of_stock:
             self.found.append(("out_of_stock_excluded", ""))
@@ -301,8 +340,8 @@ class _ProductMapping:
 
     def _brand(self) -> str | None:
         for raw in (self.data.get("brand"), self.options.default_brand):
-            brand = plain_text(raw, MAX_SHORT_TEXT)[0]
-            if brand and is_placeholder_brand(brand):
+            brand, placeholder = _brand_text(raw)
+            if brand and placeholder:
                 self.report("brand_placeholder", brand)
             elif brand:
                 return cut_at_word(brand, LIMITS["brand"])
@@ -311,10 +350,9 @@ class _ProductMapping:
 
     def _identifiers(self, variant: Variant) -> tuple[str | None, str | None]:
         barcode = clean_text(self._own(variant, "barcode"))
-        reason = gtin_problem(barcode) if barcode else None
+        gtin, reason = read_gtin(barcode) if barcode else (None, None)
         if reason:
             self.found.append((reason, barcode))
-        gtin = normalize_gtin(barcode) if barcode and not reason else None
         mpn = clean_text(self._own(variant, "sku")) if self.options.sku_is_mpn else ""
         if len(mpn) > LIMITS["mpn"]:
             self.found.append(("mpn_too_long", mpn))
@@ -326,20 +364,15 @@ class _ProductMapping:
         found: dict[str, list[str]] = {}
         values: list[str] = []
         for option in _as_list(variant.get("options")) if variant is not None else []:
-            value = (
-                plain_text(option.get("value"), MAX_SHORT_TEXT)[0]
-                if isinstance(option, Mapping)
-                else ""
-            )
+            value = _short_text(option.get("value")) if isinstance(option, Mapping) else ""
             if not value:
                 continue
             values.append(value)
-            option_name = plain_text(option.get("name"), MAX_SHORT_TEXT)[0]
-            kind = self.options.option_kind(option_name) if option_name else None
-            if kind is None and clean_text(option.get("option_type")).casefold() == "color":
-                kind = "color"
+            kind = _option_kind(option.get("name"), option.get("option_type"), self.kinds)
             if kind is not None:
                 found.setdefault(kind, []).append(value)
+        if not found:
+            return {}, values
         attrs = {
             kind: cut_at_word(("/" if kind == "color" else " / ").join(vals[:3]), KIND_LIMITS[kind])
             for kind, vals in found.items()
@@ -347,12 +380,11 @@ class _ProductMapping:
         return attrs, values
 
     def _check_apparel(self, attrs: dict[str, str]) -> None:
-        if taxonomy.is_apparel(self.category_id):
-            wanted = ["color", "size"] if taxonomy.needs_size(self.category_id) else ["color"]
-            missing = [name for name in wanted if name not in attrs]
-            missing += [name for name in ("gender", "age_group") if not getattr(self.options, name)]
-            if missing:
-                self.found.append(("apparel_attributes_missing", ", ".join(missing)))
+        wanted = ["color", "size"] if self.sized else ["color"]
+        missing = [name for name in wanted if name not in attrs]
+        missing += [name for name in ("gender", "age_group") if not getattr(self.options, name)]
+        if missing:
+            self.found.append(("apparel_attributes_missing", ", ".join(missing)))
 
 
 def language_segment(language: str) -> str:
@@ -360,6 +392,65 @@ def language_segment(language: str) -> str:
     the region in lower case for a regional code (pt_BR -> br), as in docs/store-languages.md."""
     code, _, region = language.replace("-", "_").partition("_")
     return (region or code).lower()
+
+
+@lru_cache(maxsize=64)
+def _currency(text: str) -> tuple[str, bool]:
+    """The store's currency code as the feed writes it, and whether it is one."""
+    code = text.upper()
+    return code, is_currency_code(code)
+
+
+@lru_cache(maxsize=64)
+def _link_ends(url: str, *utm: str) -> tuple[str, str] | None:
+    """What every product link of a feed starts and ends with: "root/" and "?query" (or "")
+    as page_url makes them; None when the store's URL cannot be a site root."""
+    site = site_root(url)
+    if site is None:
+        return None
+    params = list(zip(_UTM, utm, strict=True))
+    head, _, tail = page_url(site[0], site[1], "", params).partition("?")
+    return head, f"?{tail}" if tail else ""
+
+
+def _cached_when_short(read: Callable[[object], _T]) -> Callable[[object], _T]:
+    """``read`` with its answers kept for short texts, which repeat across a catalogue; other
+    values (long texts, numbers, None) are read each time, so the cache stays small."""
+    cached = lru_cache(maxsize=4096)(read)
+
+    def reader(raw: object) -> _T:
+        """``read(raw)``, from the cache when ``raw`` is a short text."""
+        return cached(raw) if type(raw) is str and len(raw) <= _MAX_CACHED_TEXT else read(raw)
+
+    return wraps(read)(reader)
+
+
+@_cached_when_short
+def _short_text(raw: object) -> str:
+    """plain_text of a name, brand or option value."""
+    return plain_text(raw, MAX_SHORT_TEXT)[0]
+
+
+@_cached_when_short
+def _brand_text(raw: object) -> tuple[str, bool]:
+    """A brand as plain text, and whether it is a placeholder Google refuses."""
+    brand = plain_text(raw, MAX_SHORT_TEXT)[0]
+    return brand, bool(brand) and is_placeholder_brand(brand)
+
+
+@_cached_when_short
+def _is_color_type(option_type: object) -> bool:
+    """Whether an option's type marks it as a color, whatever its name."""
+    return clean_text(option_type).casefold() == "color"
+
+
+def _option_kind(name: object, option_type: object, kinds: Mapping[str, str]) -> str | None:
+    """The Google attribute an option stands for: by its name, else color by its type."""
+    option_name = _short_text(name)
+    kind = kinds.get(option_name.strip().casefold()) if option_name else None
+    if kind is None and _is_color_type(option_type):
+        return "color"
+    return kind
 
 
 def _present(value: object) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
+from types import MappingProxyType
 
 from feedapp.feed.textclean import is_placeholder_brand
 from feedapp.messages import N_
@@ -119,11 +121,26 @@ class FeedOptions:
 
     def option_kind(self, option_name: str) -> str | None:
         """Which Google attribute (color/size/material/pattern) a variant option name maps to."""
-        key = option_name.strip().casefold()
-        for kind in ("color", "size", "material", "pattern"):
-            if key in (n.casefold() for n in getattr(self, f"{kind}_options")):
-                return kind
-        return None
+        return self.option_kinds().get(option_name.strip().casefold())
+
+    def option_kinds(self) -> Mapping[str, str]:
+        """Case-folded option name -> Google attribute, the first kind listing a name winning."""
+        return _kind_table(
+            tuple(self.color_options),
+            tuple(self.size_options),
+            tuple(self.material_options),
+            tuple(self.pattern_options),
+        )
+
+
+@lru_cache(maxsize=32)
+def _kind_table(*names: tuple[str, ...]) -> Mapping[str, str]:
+    """option_kinds for the four name lists, built once per set of lists, not once per option."""
+    table: dict[str, str] = {}
+    for kind, kind_names in zip(("color", "size", "material", "pattern"), names, strict=True):
+        for name in kind_names:
+            table.setdefault(name.casefold(), kind)
+    return MappingProxyType(table)
 
 
 def validate_options(

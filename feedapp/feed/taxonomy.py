@@ -13,6 +13,8 @@ from feedapp.feed.textclean import clean_id, clean_text, cut_at_word, plain_text
 TAXONOMY_FILE = Path(__file__).resolve().parent / "data" / "taxonomy-with-ids.en-US.txt"
 APPAREL = 166
 SIZED = (1604, 187)  # Clothing, Shoes: Google also wants a size below these.
+#: Ids and paths are short; a longer text (a merchant's typo, an attack) is looked up uncached.
+_MAX_CACHED_TEXT = 300
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,19 @@ def lookup(value: object) -> tuple[int, str] | None:
     text = str(value).strip()
     if not text:
         return None
+    if len(text) <= _MAX_CACHED_TEXT:
+        return _lookup_text(text)
+    return _lookup_uncached(text)
+
+
+@lru_cache(maxsize=2048)
+def _lookup_text(text: str) -> tuple[int, str] | None:
+    """lookup for a stripped text; products repeat a few hundred category texts."""
+    return _lookup_uncached(text)
+
+
+def _lookup_uncached(text: str) -> tuple[int, str] | None:
+    """lookup for a stripped, non-empty text."""
     if text.isascii() and text.isdigit() and len(text) <= 9:
         return lookup(int(text))
     entry = _id_line(text)
@@ -68,6 +83,7 @@ def lookup(value: object) -> tuple[int, str] | None:
         found = lookup(entry[0])
         if found:
             return found
+    tax = _taxonomy()
     cid = tax.ids.get(_fold_path(text))
     return (cid, tax.paths[cid]) if cid is not None else None
 
@@ -91,10 +107,14 @@ def search(query: str, limit: int = 20) -> list[tuple[int, str]]:
 
 def _within(category_id: object, ancestors: tuple[int, ...]) -> bool:
     found = lookup(category_id)
-    if found is None:
-        return False
+    return found is not None and _path_within(found[1], ancestors)
+
+
+@lru_cache(maxsize=1024)
+def _path_within(path: str, ancestors: tuple[int, ...]) -> bool:
+    """Whether an official path is one of the ancestors' or below one; asked once per item."""
     paths = _taxonomy().paths
-    return any(found[1] == paths[a] or found[1].startswith(paths[a] + " > ") for a in ancestors)
+    return any(path == paths[a] or path.startswith(paths[a] + " > ") for a in ancestors)
 
 
 def is_apparel(category_id: object) -> bool:
@@ -113,6 +133,7 @@ class CatalogContext:
     def __init__(self, categories: Iterable[Mapping[str, object]] = ()) -> None:
         self._tree: dict[str, tuple[str, str | None]] = {}
         self._paths: dict[str, tuple[str, ...]] = {}
+        self._types: dict[tuple[str, int], str] = {}  # (category id, limit) -> product_type
         for raw in categories:
             inner = raw.get("category") if isinstance(raw, Mapping) else None
             category = inner if isinstance(inner, Mapping) else raw
@@ -140,8 +161,15 @@ class CatalogContext:
         if not categories:
             return ""
         first = categories[0]
-        names = self.path(first.get("id")) or (plain_text(first.get("name"))[0],)
-        return cut_at_word(" > ".join(n for n in names if n), limit)
+        key = clean_id(first.get("id"))
+        known = self._types.get((key, limit)) if key is not None else None
+        if known is not None:
+            return known
+        names = self.path(key) or (plain_text(first.get("name"))[0],)
+        text = cut_at_word(" > ".join(n for n in names if n), limit)
+        if key is not None and self.path(key):  # the store's tree decided it, not this product
+            self._types[(key, limit)] = text
+        return text
 
     def google_category(
         self, own: Iterable[object], categories: list[Mapping[str, object]], options: FeedOptions
