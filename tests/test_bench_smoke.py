@@ -17,7 +17,7 @@ from tests.bench.floor import catalogue_requests, pages_floor, rate_floor
 from tests.bench.report import Row
 from tests.bench.targets import TARGETS, judge
 
-SECTIONS = ("build", "loaded", "render", "memory", "serving", "freshness")
+SECTIONS = ("build", "loaded", "render", "memory", "serving", "freshness", "incremental")
 
 
 def bench(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -170,7 +170,13 @@ def test_quick_suite_prints_and_saves_every_section(tmp_path, redis: Redis, redi
         "render ratio to floor",
         "peak RSS ratio",
         "serve 304",
-        "edit to published feed",
+        "edit to published feed, full rebuild",
+        "webhook edit to published feed (200 products)",
+        "API requests per webhook edit",
+        "options change to published feed",
+        "reconcile unchanged 600 catalogue",
+        "reconcile: bare lxml over the write phase",
+        "Redis per 600 store, 10 edits pending",
     ):
         assert label in table
     document = json.loads(out.read_text())
@@ -182,10 +188,22 @@ def test_quick_suite_prints_and_saves_every_section(tmp_path, redis: Redis, redi
         rows = document["sections"][name]["rows"]
         assert rows and all(row["figure"] in table for row in rows)
     rows = [r for s in document["sections"].values() for r in s["rows"]]
-    # quick: only the 429s are judged (none at any size); no build-time goal at these sizes
-    assert {r["goal"]: r["met"] for r in rows if r["met"] is not None} == {"build.429": True}
+    # quick: only the 429s and the API requests of updates are judged (none at any size); no
+    # time goal at these sizes
+    assert {r["goal"]: r["met"] for r in rows if r["met"] is not None} == {
+        "build.429": True,
+        "incremental.edit.requests": True,
+        "incremental.render.requests": True,
+    }
     goals = {r["goal"] for r in rows if r["goal"]}
-    assert goals == {"build.busy", "build.429", "render.ratio", "memory.ratio", "serve.304"}
+    assert goals == {
+        "build.busy",
+        "build.429",
+        "render.ratio",
+        "memory.ratio",
+        "serve.304",
+        *(name for name in TARGETS if name.startswith("incremental.")),
+    }
     categories = generate_categories()
     for build in document["sections"]["build"]["runs"]:
         assert build["categories"] == len(categories)
@@ -198,3 +216,11 @@ def test_quick_suite_prints_and_saves_every_section(tmp_path, redis: Redis, redi
     assert busy["busy_cores"] == 2 and busy["burner_core_share"] > 0.25  # they did burn
     assert all(p["same_bytes"] for p in document["sections"]["render"]["passes"])
     assert document["sections"]["freshness"]["runs"][0]["seconds"] > 0
+    incremental = document["sections"]["incremental"]
+    assert [r["requests"] for r in incremental["edits"]["200"] + incremental["edits"]["600"]] == [
+        0,
+        0,
+    ]
+    assert incremental["bare_lxml"]["same_bytes"] is True
+    assert incremental["burst"]["memory"]["issue_13"] > 0  # measured while the events waited
+    assert incremental["redis_after_first_build"]["total"] > 0

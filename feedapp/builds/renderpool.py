@@ -30,6 +30,9 @@ BATCH = 100
 IN_FLIGHT = 4
 #: Fewer products than this to render are not worth starting processes for.
 MIN_PRODUCTS = 1000
+#: At most this many processes per build, however many cores the host has: several workers
+#: may build at once, and each build's paging needs a core of its own too.
+MAX_PROCESSES = 4
 
 #: One render asked for: the product's key and snapshot JSON, and (feed id, render digest) pairs.
 Task = tuple[Key, bytes, list[tuple[str, bytes]]]
@@ -71,7 +74,7 @@ class RenderPool:
     ) -> None:
         global _inherited
         _inherited = ({plan.feed.id: plan for plan in plans}, catalog)
-        self.processes = processes or os.cpu_count() or 1
+        self.processes = processes or min(len(os.sched_getaffinity(0)), MAX_PROCESSES)
         self._pool = ProcessPoolExecutor(
             self.processes,
             mp_context=multiprocessing.get_context("fork"),

@@ -15,11 +15,21 @@ import sys
 import time
 from pathlib import Path
 
-from tests.bench import build, freshness, loaded, memory, readme, render, serving, targets
+from tests.bench import (
+    build,
+    freshness,
+    incremental,
+    loaded,
+    memory,
+    readme,
+    render,
+    serving,
+    targets,
+)
 from tests.bench.report import Section, document, machine, progress, render_text, write_json
 from tests.bench.stack import DEFAULT_REDIS_URL, open_bench
 
-SECTIONS = ("build", "loaded", "render", "memory", "serving", "freshness")
+SECTIONS = ("build", "loaded", "render", "memory", "serving", "freshness", "incremental")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "bench.json"
 
 
@@ -97,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             sections.append(serving.run(bench))
         if "freshness" in args.only:
             sections.append(freshness.run(bench))
+        if "incremental" in args.only:
+            sections.append(incremental.run(bench))
     finally:
         bench.close()
     rows = [row for section in sections for row in section.rows]

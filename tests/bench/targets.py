@@ -52,6 +52,33 @@ TARGETS: dict[str, Target] = {
         Target("render.ratio", False, 0.6, "x", "issue 6: mapping + writing against bare lxml"),
         Target("memory.ratio", True, 1.3, "x", "issue 6: peak RSS of a 100k build over a 10k one"),
         Target("serve.304", False, 1.0, "x gunicorn's 200s", "issue 6: a 304 beats a full answer"),
+        Target("incremental.edit.10k", True, 5, " s", "issue 13: a webhook edit, 10k store"),
+        Target("incremental.edit.100k", True, 5, " s", "issue 13: a webhook edit, 100k store"),
+        # A delivery carries the whole product, so applying it needs nothing from the API.
+        Target(
+            "incremental.edit.requests",
+            True,
+            0,
+            "",
+            "issue 13: API requests per webhook edit",
+            sized=False,
+        ),
+        Target("incremental.render", True, 15, " s", "issue 13: an options change, 100k store"),
+        Target(
+            "incremental.render.requests",
+            True,
+            0,
+            "",
+            "issue 13: API requests of an options change",
+            sized=False,
+        ),
+        Target(
+            "incremental.reconcile", True, 1.1, "x floor", "issue 13: an unchanged 100k catalogue"
+        ),
+        Target("incremental.write", False, 0.6, "x", "issue 13: bare lxml over the write phase"),
+        Target(
+            "incremental.redis", True, 5, " MB", "issue 13: webhook keys of a 100k store at peak"
+        ),
     )
 }
 
