@@ -507,6 +507,8 @@ def discard_unpublished(feeds: list[FeedBuild]) -> None:
     for plan in feeds:
         if plan.writer is not None and plan.published is None:
             plan.writer.path.unlink(missing_ok=True)
+            if plan.writer.written is not None:
+                plan.writer.written.gz_path.unlink(missing_ok=True)
 
 
 def finish(
@@ -562,6 +564,7 @@ def publish_one(
                 plan.writer.count,
                 force=force,
                 feed_id=plan.feed.id,
+                written=plan.writer.written,
             )
         except FeedRefused as exc:
             plan.refused = exc

@@ -16,9 +16,16 @@ from typing import IO
 
 from lxml import etree
 
-from feedapp.feed.xmlfeed import FIRST_FEED, TMP_SUFFIX, PathLike, store_dir
+from feedapp.feed.xmlfeed import (
+    FEED_NAME,
+    FIRST_FEED,
+    GZ_TMP_SUFFIX,
+    TMP_SUFFIX,
+    PathLike,
+    Written,
+    store_dir,
+)
 
-FEED_NAME = "feed.xml"
 GZ_NAME = "feed.xml.gz"
 SIDECAR_NAME = "feed.json"
 #: Temp files older than this are leftovers of failed or killed builds.
@@ -91,20 +98,28 @@ def publish(
     *,
     force: bool = False,
     feed_id: str = FIRST_FEED,
+    written: Written | None = None,
 ) -> PublishResult:
-    """Check the temp feed and swap it in whole, or refuse and leave the live feed untouched."""
+    """Check the temp feed and swap it in whole, or refuse and leave the live feed untouched.
+
+    `written`: the writer's account of the file and its gzip copy; the file read back must match
+    it. Without one, the copy is made here.
+    """
     folder = store_dir(feeds_dir, store_code, feed_id)
     tmp = Path(tmp_path)
     if tmp.parent.resolve() != folder.resolve() or not tmp.name.endswith(TMP_SUFFIX):
         raise ValueError(f"{tmp} is not a feed temp file of store {store_code}.")
     build_id = tmp.name.removesuffix(TMP_SUFFIX)
-    gz_tmp = folder / f"{build_id}.xml.gz.tmp"
+    gz_tmp = folder / f"{build_id}{GZ_TMP_SUFFIX}"
     try:
         previous = _read_sidecar(folder).get("items")
         collapsed = bool(previous) and item_count * 2 < previous
         if collapsed and not force:
             raise FeedCollapseRefused(store_code, previous, item_count)
-        sha256, size, gz_size = _check_and_compress(store_code, tmp, gz_tmp, item_count)
+        if written is None or written.gz_path != gz_tmp:
+            sha256, size, gz_size = _check_and_compress(store_code, tmp, gz_tmp, item_count)
+        else:
+            sha256, size, gz_size = _check_written(store_code, tmp, written, item_count)
         os.replace(gz_tmp, folder / GZ_NAME)
         os.replace(tmp, folder / FEED_NAME)
         _fsync_dir(folder)
@@ -187,7 +202,7 @@ def remove_store_feeds(feeds_dir: PathLike, store_code: str) -> bool:
 class _Tee:
     """Lets one read of the temp file feed the parser, the hash and the gzip copy."""
 
-    def __init__(self, source: IO[bytes], copy: IO[bytes]) -> None:
+    def __init__(self, source: IO[bytes], copy: IO[bytes] | None) -> None:
         self._source = source
         self._copy = copy
         self.sha256 = hashlib.sha256()
@@ -196,7 +211,8 @@ class _Tee:
     def read(self, n: int = -1) -> bytes:
         chunk = self._source.read(n)
         self.sha256.update(chunk)
-        self._copy.write(chunk)
+        if self._copy is not None:
+            self._copy.write(chunk)
         self.size += len(chunk)
         return chunk
 
@@ -220,6 +236,33 @@ def _check_and_compress(
         gz_file.flush()
         os.fsync(gz_file.fileno())
         return tee.sha256.hexdigest(), tee.size, gz_file.tell()
+
+
+def _check_written(
+    store_code: str, tmp: Path, written: Written, expected: int
+) -> tuple[str, int, int]:
+    """The parse check of a file whose gzip copy its writer made: read back, it must be the
+    bytes the writer wrote (its digest), so the copy is a copy of what was checked."""
+    with open(tmp, "rb") as source, open(written.gz_path, "rb") as gz_file:
+        tee = _Tee(source, None)
+        found = _count_items(store_code, tee)
+        while tee.read(_CHUNK):
+            pass
+        if (tee.sha256.hexdigest(), tee.size) != (written.sha256, written.size):
+            raise FeedCheckFailed(
+                store_code,
+                "The new feed file is not what the build wrote (damaged on disk?); "
+                "the current feed was kept.",
+            )
+        if found != expected:
+            raise FeedCheckFailed(
+                store_code,
+                f"The new feed file holds {found} items but the build wrote {expected}; "
+                "the current feed was kept.",
+            )
+        os.fsync(source.fileno())
+        os.fsync(gz_file.fileno())
+        return written.sha256, written.size, os.fstat(gz_file.fileno()).st_size
 
 
 def _count_items(store_code: str, source: _Tee) -> int:

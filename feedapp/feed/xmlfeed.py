@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
+import hashlib
 import io
 import os
+import queue
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +19,11 @@ from lxml import etree
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
 TMP_SUFFIX = ".xml.tmp"
+GZ_TMP_SUFFIX = ".xml.gz.tmp"
+#: The live feed's file name, also the name inside its gzip copy.
+FEED_NAME = "feed.xml"
+#: Bytes handed to the compressing thread at a time.
+_CHUNK = 1 << 20
 
 _STORE_CODE = re.compile(r"[a-z0-9_-]{1,100}")
 _FEED_ID = re.compile(r"[1-9][0-9]{0,3}")
@@ -77,30 +86,31 @@ class Channel:
         return cls(title=name, link=url, description=f"Google Shopping feed for {name}")
 
 
-class ItemRenderer:
-    """Turns items into the exact bytes a feed holds for them, one item at a time.
+def escape_text(text: str) -> str:
+    """Text as lxml writes it in an element: ``&``, ``<``, ``>`` and carriage returns escaped,
+    nothing else (tests/feed/test_xmlfeed.py holds it to lxml's output on random text)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
 
-    lxml writes each item inside an open ``<rss><channel>`` with the ``g`` prefix declared, as in
-    a whole document; the bytes of each item are taken as it is flushed, so they can be kept
-    (the snapshot) and written into any feed file unchanged.
+
+class ItemRenderer:
+    """Turns items into the exact bytes lxml would write for them inside the feed's channel, one
+    item at a time, so they can be kept (the snapshot) and written into any feed file unchanged.
+
+    An item is a flat run of ``<g:name>text</g:name>`` elements (a group one level deeper), so it
+    is written here directly: lxml's element-by-element writer costs more than the mapping
+    itself. The render benchmark and tests/feed/test_xmlfeed.py compare the bytes with lxml's.
     """
 
     def __init__(self) -> None:
-        self._buffer = io.BytesIO()
-        self._stack = contextlib.ExitStack()
-        self._xf = self._stack.enter_context(etree.xmlfile(self._buffer, encoding="UTF-8"))
-        self._stack.enter_context(self._xf.element("rss", nsmap={"g": GOOGLE_NS}))
-        self._stack.enter_context(self._xf.element("channel"))
-        self._take()
-        self._tags: dict[str, str] = {}
-
-    def _take(self) -> bytes:
-        self._xf.flush()
-        buffer = self._buffer
-        data = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return data
+        self._tags: dict[str, tuple[str, str]] = {}
 
     def render(self, item: FeedItem) -> bytes:
         """One ``<item>`` and its newline, omitting empty attributes.
@@ -108,41 +118,28 @@ class ItemRenderer:
         A value that is a tuple is a group (``Group``): one element holding a child element per
         non-empty pair, e.g. ``<g:shipping><g:country>CL</g:country>...</g:shipping>``.
         """
-        children = []
-        nested = False
+        parts = ["<item>"]
         for name, value in item.fields:
             if value.__class__ is not str:  # the common case skips these checks and str()
                 if value is None:
                     continue
                 if value.__class__ is tuple:
-                    group = self._group(name, value, item)
-                    if group:
-                        children.append((self._tag(name, item), group))
-                        nested = True
+                    inner = self._group(name, value, item)
+                    if inner:
+                        start, end = self._tag(name, item)
+                        parts += (start, *inner, end)
                     continue
                 value = str(value)
             text = xml_safe(value)
             if text.strip():
-                children.append((self._tag(name, item), text))
-        xf = self._xf
-        with xf.element("item"):
-            if nested:
-                self._write_nested(xf, children)
-            else:
-                for tag, text in children:
-                    with xf.element(tag):
-                        xf.write(text)
-        xf.write("\n")
-        return self._take()
+                start, end = self._tag(name, item)
+                parts += (start, escape_text(text), end)
+        parts.append("</item>\n")
+        return "".join(parts).encode()
 
-    def close(self) -> None:
-        """Let go of lxml's writer."""
-        with contextlib.suppress(Exception):
-            self._stack.close()
-
-    def _group(self, name: str, group: Group, item: FeedItem) -> list[tuple[str, str]]:
-        """A group's non-empty (tag, text) pairs; a group in a group is refused, not flattened."""
-        pairs = []
+    def _group(self, name: str, group: Group, item: FeedItem) -> list[str]:
+        """A group's non-empty elements; a group in a group is refused, not flattened."""
+        parts: list[str] = []
         for subname, value in group:
             if value is None:
                 continue
@@ -150,28 +147,17 @@ class ItemRenderer:
                 raise ValueError(f"Item {item.id!r}: {name}.{subname} nests a group in a group.")
             text = xml_safe(str(value))
             if text.strip():
-                pairs.append((self._tag(subname, item), text))
-        return pairs
+                start, end = self._tag(subname, item)
+                parts += (start, escape_text(text), end)
+        return parts
 
-    @staticmethod
-    def _write_nested(xf: etree.xmlfile, children: list[tuple[str, str | list]]) -> None:
-        """An item's elements when at least one is a group; kept apart so plain items stay lean."""
-        for tag, content in children:
-            with xf.element(tag):
-                if content.__class__ is str:
-                    xf.write(content)
-                    continue
-                for subtag, text in content:
-                    with xf.element(subtag):
-                        xf.write(text)
-
-    def _tag(self, name: str, item: FeedItem) -> str:
-        tag = self._tags.get(name)
-        if tag is None:
+    def _tag(self, name: str, item: FeedItem) -> tuple[str, str]:
+        tags = self._tags.get(name)
+        if tags is None:
             if not isinstance(name, str) or not _ATTRIBUTE.fullmatch(name):
                 raise ValueError(f"Item {item.id!r}: {name!r} is not a Google attribute name.")
-            tag = self._tags[name] = f"{{{GOOGLE_NS}}}{name}"
-        return tag
+            tags = self._tags[name] = (f"<g:{name}>", f"</g:{name}>")
+        return tags
 
 
 def document_frame(channel: Channel) -> tuple[bytes, bytes]:
@@ -193,8 +179,76 @@ def document_frame(channel: Channel) -> tuple[bytes, bytes]:
     return head, buffer.getvalue()[len(head) :]
 
 
+@dataclass(frozen=True)
+class Written:
+    """What a writer put in its temp file (digest and size, for publish to check the file read
+    back against) and the compressed copy it made beside it."""
+
+    sha256: str
+    size: int
+    gz_path: Path
+
+
+class _Compressor:
+    """Hashes and gzips what a writer writes, in a thread of its own: zlib and hashlib let go of
+    the interpreter, so on a second core the compressed copy costs the build no time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+        self._file = open(path, "wb")
+        self._gz = gzip.GzipFile(FEED_NAME, "wb", compresslevel=6, fileobj=self._file, mtime=0)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="feed-gzip", daemon=True)
+        self._thread.start()
+
+    def write(self, data: bytes) -> None:
+        self._pending.append(data)
+        self._pending_size += len(data)
+        if self._pending_size >= _CHUNK:
+            self._send()
+
+    def _send(self) -> None:
+        self._queue.put(b"".join(self._pending))
+        self._pending, self._pending_size = [], 0
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self.sha256.update(chunk)
+                    self.size += len(chunk)
+                    self._gz.write(chunk)
+                except BaseException as exc:  # raised in the writer's thread by close()
+                    self._error = exc
+
+    def close(self) -> None:
+        """Finish the copy; an error of the thread is raised here."""
+        if self._pending:
+            self._send()
+        self._queue.put(None)
+        self._thread.join()
+        try:
+            self._gz.close()
+        finally:
+            self._file.close()
+        if self._error is not None:
+            raise self._error
+
+    def discard(self) -> None:
+        """Stop and remove the copy (the feed it belonged to is abandoned)."""
+        with contextlib.suppress(BaseException):
+            self.close()
+        self.path.unlink(missing_ok=True)
+
+
 class FeedWriter:
-    """Streams items into a temp file one at a time, so memory stays flat for any catalogue."""
+    """Streams items into a temp file one at a time, so memory stays flat for any catalogue;
+    beside it, the gzip copy publish will put live with it."""
 
     def __init__(
         self,
@@ -211,17 +265,22 @@ class FeedWriter:
         self.path = store_dir(feeds_dir, store_code, feed_id) / f"{build_id}{TMP_SUFFIX}"
         self.channel = channel
         self.count = 0
-        self._renderer = renderer
-        self._own_renderer = renderer is None
+        self._renderer = renderer or ItemRenderer()
         self._out: IO[bytes] | None = None
         self._tail = b""
+        self._copy: _Compressor | None = None
+        self._build_id = build_id
+        #: Set once the with-block ended well.
+        self.written: Written | None = None
 
     def __enter__(self) -> FeedWriter:
         head, self._tail = document_frame(self.channel)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._out = open(self.path, "wb")
         try:
+            self._copy = _Compressor(self.path.with_name(f"{self._build_id}{GZ_TMP_SUFFIX}"))
             self._out.write(head)
+            self._copy.write(head)
         except BaseException:
             self._discard()
             raise
@@ -229,8 +288,6 @@ class FeedWriter:
 
     def write(self, item: FeedItem) -> None:
         """Append one ``<item>`` (see ItemRenderer.render); the file, not memory, grows."""
-        if self._renderer is None:
-            self._renderer = ItemRenderer()
         self.write_xml(self._renderer.render(item))
 
     def write_xml(self, xml: bytes) -> None:
@@ -238,23 +295,27 @@ class FeedWriter:
         if self._out is None:
             raise RuntimeError("FeedWriter.write() called outside its with-block")
         self._out.write(xml)
+        self._copy.write(xml)
         self.count += 1
 
     def __exit__(self, exc_type, exc, tb) -> None:
         out, self._out = self._out, None
-        if self._own_renderer and self._renderer is not None:
-            self._renderer.close()
         if exc_type is not None:
             self._discard(out)
             return
         try:
             out.write(self._tail)
+            self._copy.write(self._tail)
             out.close()
+            self._copy.close()
         except BaseException:
             self._discard(out)
             raise
+        self.written = Written(self._copy.sha256.hexdigest(), self._copy.size, self._copy.path)
 
     def _discard(self, out: IO[bytes] | None = None) -> None:
         with contextlib.suppress(Exception):
             (out or self._out).close()
+        if self._copy is not None:
+            self._copy.discard()
         self.path.unlink(missing_ok=True)

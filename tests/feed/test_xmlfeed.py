@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import os
+import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,14 @@ from feedapp.feed.publishing import (
     published_feed,
     remove_store_feeds,
 )
-from feedapp.feed.xmlfeed import GOOGLE_NS, Channel, FeedWriter, store_dir
+from feedapp.feed.xmlfeed import (
+    GOOGLE_NS,
+    Channel,
+    FeedWriter,
+    ItemRenderer,
+    store_dir,
+    xml_safe,
+)
 
 G = f"{{{GOOGLE_NS}}}"
 #: Enough items to fill the file's write buffer several times over.
@@ -358,3 +367,73 @@ def test_remove_store_feeds(tmp_path: Path) -> None:
     assert (tmp_path / "other").is_dir()
     assert remove_store_feeds(tmp_path, "tienda") is False
     assert published_feed(tmp_path, "tienda") is None
+
+
+# -- the item renderer against lxml ------------------------------------------------------------
+_ALPHABET = "ab &<>\"'\r\n\t]]>é€\u2028\x00\x0b\ud800\U0001f600;#"
+
+
+def test_items_come_out_as_lxml_writes_them_whatever_the_text() -> None:
+    """Random text over XML's special characters: the renderer's bytes are lxml's, byte for
+    byte, plain fields and groups alike."""
+    rng = random.Random(13)
+    renderer = ItemRenderer()
+    for n in range(2000):
+        fields: list[tuple[str, object]] = []
+        for name in ("id", "title", "description", "brand", "link"):
+            text = "".join(rng.choice(_ALPHABET) for _ in range(rng.randrange(0, 12)))
+            fields.append((name, text if n % 7 else None))
+        fields.append(("price", 1990 if n % 3 else "  "))
+        group = tuple(
+            (sub, rng.choice(["CL", " ", "a&b", "<x>", None])) for sub in ("country", "price")
+        )
+        fields.append(("shipping", group))
+        item = Item(f"P{n}", fields)
+        assert renderer.render(item) == lxml_item(item), fields
+
+
+def lxml_item(item: Item) -> bytes:
+    """The item as lxml's incremental writer puts it inside an RSS channel (the reference)."""
+    buffer = io.BytesIO()
+    with etree.xmlfile(buffer, encoding="UTF-8") as xf:
+        with xf.element("rss", nsmap={"g": GOOGLE_NS}), xf.element("channel"):
+            xf.flush()
+            start = len(buffer.getvalue())
+            with xf.element("item"):
+                for name, value in item.fields:
+                    if isinstance(value, tuple):
+                        pairs = [(s, xml_safe(v)) for s, v in value if v is not None]
+                        pairs = [(s, v) for s, v in pairs if v.strip()]
+                        if pairs:
+                            with xf.element(G + name):
+                                for sub, text in pairs:
+                                    with xf.element(G + sub):
+                                        xf.write(text)
+                        continue
+                    text = xml_safe(str(value)) if value is not None else ""
+                    if text.strip():
+                        with xf.element(G + name):
+                            xf.write(text)
+            xf.write("\n")
+            xf.flush()
+            return buffer.getvalue()[start:]
+
+
+def test_a_feed_changed_on_disk_after_writing_is_refused_with_its_copy(tmp_path: Path) -> None:
+    """The writer gzips what it writes as it goes; publish reads the file back and compares it
+    with what was written, so a file damaged in between (same length, still valid XML) never
+    goes live, nor its copy."""
+    build_and_publish(tmp_path, 3, "b1")
+    live = tmp_path / "tienda" / "feed.xml"
+    before = (live.read_bytes(), live.with_name("feed.xml.gz").read_bytes())
+    with FeedWriter(tmp_path, "tienda", "b2", channel=CHANNEL) as writer:
+        for n in range(5):
+            writer.write(make_item(n))
+    assert writer.written is not None and writer.written.gz_path.exists()
+    assert gzip.decompress(writer.written.gz_path.read_bytes()) == writer.path.read_bytes()
+    damaged = writer.path.read_bytes().replace(b"P4", b"P5")
+    writer.path.write_bytes(damaged)
+    with pytest.raises(FeedCheckFailed, match="not what the build wrote"):
+        publish(tmp_path, "tienda", writer.path, writer.count, written=writer.written)
+    assert (live.read_bytes(), live.with_name("feed.xml.gz").read_bytes()) == before
+    assert not list((tmp_path / "tienda").glob("*.tmp"))
