@@ -249,3 +249,29 @@ def test_an_update_without_its_snapshot_is_a_full_build(
     updated = snapshot_of(svc, code)
     assert "Tras perder la instantánea" in updated["1"]["xml"].decode()
     assert_same_feeds(updated, full_build_from_scratch(svc, code))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sandbox_config", [LANGUAGES])
+def test_a_settings_change_renders_every_feed_again_without_asking_jumpseller(
+    svc, installed, sandbox, start, live_config
+) -> None:
+    code = installed.code
+    feed_ids = set_up_feeds(svc, code)
+    first_build(svc, code, start)
+    before_change = snapshot_of(svc, code)
+
+    def retitle(feed) -> None:
+        feed.options.title_pattern = "{brand} | {name}"
+
+    svc.registry.update_feed(code, feed_ids[1], retitle)  # what the page's save does, then:
+    before = served(sandbox)
+    assert queueing.request_build(svc, code, reason="settings changed", mode="render") == "queued"
+    wait_for(lambda: len(results(svc)) == 2, 60, "the re-render")
+    assert served(sandbox) == before, "a settings change asked Jumpseller"
+    rendered = snapshot_of(svc, code)
+    assert rendered[feed_ids[1]]["xml"] != before_change[feed_ids[1]]["xml"]
+    assert " | " in items(rendered[feed_ids[1]])[0][1]["title"][0]
+    for other in (feed_ids[0], feed_ids[2]):
+        assert rendered[other]["xml"] == before_change[other]["xml"]
+    assert_same_feeds(rendered, full_build_from_scratch(svc, code))
