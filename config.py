@@ -229,7 +229,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "BUILD_LOCK_TTL", "60", _whole_seconds, "a whole number of seconds, 5 or more", "60"
         ),
-        Setting("WEBHOOK_DEBOUNCE_SECONDS", "3", _seconds, "a number of seconds, 0 or more", "3"),
+        Setting("WEBHOOK_DEBOUNCE_SECONDS", "2", _seconds, "a number of seconds, 0 or more", "2"),
         Setting("LOG_LEVEL", "INFO", _log_level, f"one of {', '.join(LOG_LEVELS)}", "INFO"),
     )
 }

@@ -57,7 +57,7 @@ WRONG_VALUES = [
     (
         "WEBHOOK_DEBOUNCE_SECONDS",
         "-1",
-        "WEBHOOK_DEBOUNCE_SECONDS must be a number of seconds, 0 or more (e.g. 3), not '-1'",
+        "WEBHOOK_DEBOUNCE_SECONDS must be a number of seconds, 0 or more (e.g. 2), not '-1'",
     ),
     (
         "LOG_LEVEL",
@@ -147,7 +147,7 @@ def test_defaults_are_the_documented_ones() -> None:
     assert cfg.FRAME_ANCESTORS == ["https://{store}.jumpseller.com"]
     assert cfg.FEEDS_DIR == ROOT / "feeds"
     assert cfg.KEY_PREFIX == "feedapp:"
-    assert (cfg.BUILD_LOCK_TTL, cfg.WEBHOOK_DEBOUNCE_SECONDS) == (60, 3.0)
+    assert (cfg.BUILD_LOCK_TTL, cfg.WEBHOOK_DEBOUNCE_SECONDS) == (60, 2.0)
     assert (cfg.LOG_LEVEL, cfg.FEED_SENDFILE_HEADER, cfg.TESTING) == ("INFO", "", False)
     assert (cfg.SECRET_KEY, cfg.REDIS_URL, cfg.TOKEN_KEYS) == ("", "", [])
 

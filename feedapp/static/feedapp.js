@@ -159,7 +159,7 @@
   var finished = document.getElementById("status-finished");
   var problemList = document.getElementById("problem-list");
   var ACTIVE_MS = 500;
-  var IDLE_MS = 2000;
+  var IDLE_MS = 1000;
   var RETRY_MS = 3000;
   var sawActive = false;
   var pollTimer = null;
