@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -301,6 +302,53 @@ def by_language(feeds: list[FeedBuild]) -> dict[str, list[FeedBuild]]:
     return groups
 
 
+class _InOrder:
+    """A paging's products, written to the group's feeds in paging order as their renders are
+    ready: renders made by the pool come back after later products were read."""
+
+    def __init__(self, snap: Snapshot, group: list[FeedBuild], catalog: CatalogContext) -> None:
+        self.snap, self.group, self.catalog = snap, group, catalog
+        self._queue: deque[_Waiting] = deque()
+        self._waiting: dict[object, _Waiting] = {}
+
+    def add(self, key: object, raw: bytes, renders: dict[str, Rendered | None]) -> None:
+        """A product read, with the renders it has (None: one the pool will bring)."""
+        entry = _Waiting(key, raw, renders, sum(r is None for r in renders.values()))
+        self._queue.append(entry)
+        if entry.missing:
+            self._waiting[key] = entry
+        self._write_ready()
+
+    def made(self, made: list[renderpool.Made]) -> None:
+        """Renders the pool brought: kept in the snapshot, then written when their turn comes."""
+        self.snap.put_renders(made)
+        for feed_id, key, _digest, data in made:
+            entry = self._waiting[key]
+            entry.renders[feed_id] = Rendered.unpack(data)
+            entry.missing -= 1
+            if not entry.missing:
+                del self._waiting[key]
+        self._write_ready()
+
+    def _write_ready(self) -> None:
+        queue = self._queue
+        while queue and not queue[0].missing:
+            entry = queue.popleft()
+            product = functools.partial(json.loads, entry.raw)
+            for plan in self.group:
+                plan.emit(entry.renders[plan.feed.id], product, self.catalog)
+
+
+@dataclass
+class _Waiting:
+    """A product read and not yet written: its JSON and its renders, some maybe still missing."""
+
+    key: object
+    raw: bytes
+    renders: dict[str, Rendered | None]
+    missing: int
+
+
 def take_pages(
     snap: Snapshot,
     language: str,
@@ -309,46 +357,52 @@ def take_pages(
     catalog: CatalogContext,
     expected: int = 0,
 ) -> int:
-    """Page a language's catalogue into the snapshot, rendering for each feed only what changed
-    (on every core when the catalogue is large: `expected` products); what Jumpseller no longer
-    has leaves the snapshot. Returns how many products were read."""
+    """Page a language's catalogue into the snapshot and write it to the group's feeds (their
+    writers open) as it comes, rendering for each feed only what changed (on every core when
+    the catalogue is large: `expected` products); what Jumpseller no longer has leaves the
+    snapshot. Returns how many products were read."""
     known = snap.known(language)
-    renders = {plan.feed.id: snap.render_digests(plan.feed.id) for plan in group}
+    digests = {plan.feed.id: snap.render_digests(plan.feed.id) for plan in group}
+    in_order = _InOrder(snap, group, catalog)
     seen: set[object] = set()
     with contextlib.ExitStack() as stack:
         pool: RenderPool | None = None
         for product in products:
             encoded = encode(product)
-            if encoded.key in seen:
+            key = encoded.key
+            if key in seen:
                 continue
-            seen.add(encoded.key)
+            seen.add(key)
             seq = len(seen)
-            before = known.get(encoded.key)
+            before = known.get(key)
             if before is None or before[0] != encoded.digest:
                 snap.put(language, encoded, seq)
             elif before[1] != seq:
-                snap.move(language, encoded.key, seq)
+                snap.move(language, key, seq)
+            renders: dict[str, Rendered | None] = {}
             wanted = []
             for plan in group:
                 digest = plan.render_digest(encoded.digest)
-                if renders[plan.feed.id].get(encoded.key) != digest:
+                if digests[plan.feed.id].get(key) == digest:
+                    renders[plan.feed.id] = Rendered.unpack(snap.render(plan.feed.id, key))
+                    continue
+                if pool is None and expected >= renderpool.MIN_PRODUCTS:
+                    pool = stack.enter_context(RenderPool(group, catalog, in_order.made))
+                if pool is not None:
+                    renders[plan.feed.id] = None
                     wanted.append((plan.feed.id, digest))
-            if not wanted:
-                continue
-            if pool is None and expected >= renderpool.MIN_PRODUCTS:
-                pool = stack.enter_context(RenderPool(group, catalog, snap.put_renders))
-            if pool is not None:
-                pool.add((encoded.key, encoded.raw, wanted))
-                continue
-            for plan in group:
-                digest = plan.render_digest(encoded.digest)
-                if renders[plan.feed.id].get(encoded.key) != digest:
-                    rendered = plan.render(product, catalog)
-                    snap.put_render(plan.feed.id, encoded.key, digest, rendered.pack())
+                    continue
+                rendered = renders[plan.feed.id] = plan.render(product, catalog)
+                snap.put_render(plan.feed.id, key, digest, rendered.pack())
+            in_order.add(key, encoded.raw, renders)
+            if wanted:
+                pool.add((key, encoded.raw, False, wanted))
         if pool is not None:
             pool.finish()
     snap.remove(language, [key for key in known if key not in seen])
     snap.mark_complete(language)
+    for plan in group:
+        snap.prune(plan.feed.id, language)
     return len(seen)
 
 
@@ -366,38 +420,45 @@ def render_missing(
     if len(wanted) < renderpool.MIN_PRODUCTS:
         return
     with RenderPool(group, catalog, snap.put_renders) as pool:
-        for key, renders in wanted.items():
-            pool.add((key, snap.raw(language, key), renders))
+        for key, stored in snap.stored_raw(language):
+            renders = wanted.get(key)
+            if renders is not None:
+                pool.add((key, stored, True, renders))
         pool.finish()
 
 
-def write_feeds(
-    snap: Snapshot,
+def open_writers(
     feeds: list[FeedBuild],
-    catalog: CatalogContext,
     writers: contextlib.ExitStack,
     feeds_dir: Path,
     build_id: str,
     channel: Channel,
 ) -> None:
-    """Write every buildable feed from the snapshot, in its order; a product without a render
-    for the feed's current settings (an edit, an options change) is rendered now and kept."""
-    for language, group in by_language(feeds).items():
+    """A temp file for every buildable feed, closed (or discarded) with `writers`."""
+    for group in by_language(feeds).values():
         for plan in group:
-            snap.prune(plan.feed.id, language)
-        render_missing(snap, language, group, catalog)
-        for plan in group:
-            feed_id = plan.feed.id
             plan.writer = writers.enter_context(
                 FeedWriter(
                     feeds_dir,
                     plan.info.code,
                     build_id,
                     channel=channel,
-                    feed_id=feed_id,
+                    feed_id=plan.feed.id,
                     renderer=plan.renderer,
                 )
             )
+
+
+def write_feeds(snap: Snapshot, feeds: list[FeedBuild], catalog: CatalogContext) -> None:
+    """Write every buildable feed (its writer open) from the snapshot, in its order; a product
+    without a render for the feed's current settings (an edit, a settings change) is rendered
+    now and kept."""
+    for language, group in by_language(feeds).items():
+        for plan in group:
+            snap.prune(plan.feed.id, language)
+        render_missing(snap, language, group, catalog)
+        for plan in group:
+            feed_id = plan.feed.id
             for key, product_digest, render_digest, data in snap.order(language, feed_id):
                 digest = plan.render_digest(product_digest)
                 product = functools.partial(snap.product, language, key)
@@ -459,6 +520,7 @@ def build_feed(
 
         channel = Channel.for_store(store.name or store.code, store.url)
         with Snapshot.open(svc.feeds_dir, store_code) as snap, contextlib.ExitStack() as writers:
+            open_writers(feeds, writers, svc.feeds_dir, build_id, channel)
             with snap.transaction():
                 snap.set_meta("categories", json.dumps(categories, sort_keys=True))
                 for index, (language, group) in enumerate(groups.items()):
@@ -467,7 +529,6 @@ def build_feed(
                         snap, language, group, products, catalog, count.result()
                     )
                 phases["read"] = time.time() - started
-                write_feeds(snap, feeds, catalog, writers, svc.feeds_dir, build_id, channel)
                 snap.drop_feeds([feed.id for feed in store.feeds])
         phases["write"] = time.time() - started - phases["read"]
         publish_all(svc, status, feeds, force, started)

@@ -13,6 +13,7 @@ import gc
 import json
 import multiprocessing
 import os
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -34,8 +35,10 @@ MIN_PRODUCTS = 1000
 #: may build at once, and each build's paging needs a core of its own too.
 MAX_PROCESSES = 4
 
-#: One render asked for: the product's key and snapshot JSON, and (feed id, render digest) pairs.
-Task = tuple[Key, bytes, list[tuple[str, bytes]]]
+#: One render asked for: the product's key, its JSON (as the snapshot stores it, compressed, when
+#: the flag says so: the worker process inflates it, not the build), and (feed id, render digest)
+#: pairs.
+Task = tuple[Key, bytes, bool, list[tuple[str, bytes]]]
 #: One render made: feed id, product key, render digest, packed render.
 Made = tuple[str, Key, bytes, bytes]
 
@@ -54,8 +57,8 @@ def _render(batch: list[Task]) -> list[Made]:
     """Render a batch in a worker process."""
     plans, catalog = _inherited
     made = []
-    for key, raw, wanted in batch:
-        product = json.loads(raw)
+    for key, raw, compressed, wanted in batch:
+        product = json.loads(zlib.decompress(raw) if compressed else raw)
         for feed_id, digest in wanted:
             made.append((feed_id, key, digest, plans[feed_id].render(product, catalog).pack()))
     return made

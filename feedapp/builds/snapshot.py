@@ -254,6 +254,12 @@ class Snapshot:
         ).fetchone()
         return zlib.decompress(row[0])
 
+    def stored_raw(self, language: str) -> Iterator[tuple[Key, bytes]]:
+        """Every product of a language in feed order, with its JSON as stored (compressed)."""
+        return self.db.execute(
+            "SELECT key, raw FROM products WHERE lang=? ORDER BY seq", (language,)
+        )
+
     def product(self, language: str, key: Key) -> dict:
         """A stored product as the API gave it."""
         return json.loads(self.raw(language, key))
@@ -285,6 +291,13 @@ class Snapshot:
             "ON r.feed=? AND r.key=p.key WHERE p.lang=? ORDER BY p.seq",
             (feed_id, language),
         )
+
+    def render(self, feed_id: str, key: Key) -> bytes:
+        """A stored render."""
+        row = self.db.execute(
+            "SELECT data FROM renders WHERE feed=? AND key=?", (feed_id, key)
+        ).fetchone()
+        return row[0]
 
     def render_digests(self, feed_id: str) -> dict[Key, bytes]:
         """Each product's render digest for a feed."""

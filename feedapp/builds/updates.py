@@ -129,7 +129,8 @@ def update(
                 for event in events:
                     apply_event(snap, list(groups), event, fetch)
                 phases["read"] = time.time() - started
-                builder.write_feeds(snap, feeds, catalog, writers, svc.feeds_dir, build_id, channel)
+                builder.open_writers(feeds, writers, svc.feeds_dir, build_id, channel)
+                builder.write_feeds(snap, feeds, catalog)
             phases["write"] = time.time() - started - phases["read"]
             builder.publish_all(svc, status, feeds, force, started)
             phases["publish"] = time.time() - started - phases["read"] - phases["write"]
