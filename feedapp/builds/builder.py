@@ -87,8 +87,9 @@ class BuildResult:
     requests: int
     rate_limited: int
     feeds: list[FeedOutcome] = field(default_factory=list)
-    #: Seconds spent per phase: "read" (paging, or applying events), "write" (every feed from
-    #: the snapshot, renders included), "publish" (checks and swaps), for the benchmark.
+    #: Seconds spent per phase, for the benchmark: "read" (paging, or applying events), "write"
+    #: (writing items: in a full build, the part of the paging spent on it; in an update, every
+    #: feed from the snapshot, renders included), "publish" (closing, checks and swaps).
     phases: dict[str, float] = field(default_factory=dict)
 
 
@@ -310,6 +311,8 @@ class _InOrder:
         self.snap, self.group, self.catalog = snap, group, catalog
         self._queue: deque[_Waiting] = deque()
         self._waiting: dict[object, _Waiting] = {}
+        #: Seconds spent writing items (and reading kept renders back), for BuildResult.phases.
+        self.seconds = 0.0
 
     def add(self, key: object, raw: bytes, renders: dict[str, Rendered | None]) -> None:
         """A product read, with the renders it has (None: one the pool will bring)."""
@@ -330,13 +333,22 @@ class _InOrder:
                 del self._waiting[key]
         self._write_ready()
 
+    def kept(self, feed_id: str, key: object) -> Rendered:
+        """A render the snapshot holds already."""
+        started = time.perf_counter()
+        rendered = Rendered.unpack(self.snap.render(feed_id, key))
+        self.seconds += time.perf_counter() - started
+        return rendered
+
     def _write_ready(self) -> None:
+        started = time.perf_counter()
         queue = self._queue
         while queue and not queue[0].missing:
             entry = queue.popleft()
             product = functools.partial(json.loads, entry.raw)
             for plan in self.group:
                 plan.emit(entry.renders[plan.feed.id], product, self.catalog)
+        self.seconds += time.perf_counter() - started
 
 
 @dataclass
@@ -356,11 +368,11 @@ def take_pages(
     products: Iterable[dict],
     catalog: CatalogContext,
     expected: int = 0,
-) -> int:
+) -> tuple[int, float]:
     """Page a language's catalogue into the snapshot and write it to the group's feeds (their
     writers open) as it comes, rendering for each feed only what changed (on every core when
     the catalogue is large: `expected` products); what Jumpseller no longer has leaves the
-    snapshot. Returns how many products were read."""
+    snapshot. Returns how many products were read, and the seconds spent writing them."""
     known = snap.known(language)
     digests = {plan.feed.id: snap.render_digests(plan.feed.id) for plan in group}
     in_order = _InOrder(snap, group, catalog)
@@ -384,7 +396,7 @@ def take_pages(
             for plan in group:
                 digest = plan.render_digest(encoded.digest)
                 if digests[plan.feed.id].get(key) == digest:
-                    renders[plan.feed.id] = Rendered.unpack(snap.render(plan.feed.id, key))
+                    renders[plan.feed.id] = in_order.kept(plan.feed.id, key)
                     continue
                 if pool is None and expected >= renderpool.MIN_PRODUCTS:
                     pool = stack.enter_context(RenderPool(group, catalog, in_order.made))
@@ -403,7 +415,7 @@ def take_pages(
     snap.mark_complete(language)
     for plan in group:
         snap.prune(plan.feed.id, language)
-    return len(seen)
+    return len(seen), in_order.seconds
 
 
 def render_missing(
@@ -523,16 +535,18 @@ def build_feed(
             open_writers(feeds, writers, svc.feeds_dir, build_id, channel)
             with snap.transaction():
                 snap.set_meta("categories", json.dumps(categories, sort_keys=True))
+                phases["write"] = 0.0
                 for index, (language, group) in enumerate(groups.items()):
                     products = client.products(language, on_page(index), count=count.result())
-                    read[language] = take_pages(
+                    read[language], writing = take_pages(
                         snap, language, group, products, catalog, count.result()
                     )
+                    phases["write"] += writing
                 phases["read"] = time.time() - started
                 snap.drop_feeds([feed.id for feed in store.feeds])
-        phases["write"] = time.time() - started - phases["read"]
+        paged_at = time.time()
         publish_all(svc, status, feeds, force, started)
-        phases["publish"] = time.time() - started - phases["read"] - phases["write"]
+        phases["publish"] = time.time() - paged_at
     except BaseException as exc:
         status.failed(exc, time.time() - started)
         raise

@@ -226,12 +226,7 @@ def _check_and_compress(
             found = _count_items(store_code, tee)
             while tee.read(_CHUNK):
                 pass
-        if found != expected:
-            raise FeedCheckFailed(
-                store_code,
-                f"The new feed file holds {found} items but the build wrote {expected}; "
-                "the current feed was kept.",
-            )
+        _expect_items(store_code, found, expected)
         os.fsync(source.fileno())
         gz_file.flush()
         os.fsync(gz_file.fileno())
@@ -254,15 +249,20 @@ def _check_written(
                 "The new feed file is not what the build wrote (damaged on disk?); "
                 "the current feed was kept.",
             )
-        if found != expected:
-            raise FeedCheckFailed(
-                store_code,
-                f"The new feed file holds {found} items but the build wrote {expected}; "
-                "the current feed was kept.",
-            )
+        _expect_items(store_code, found, expected)
         os.fsync(source.fileno())
         os.fsync(gz_file.fileno())
         return written.sha256, written.size, os.fstat(gz_file.fileno()).st_size
+
+
+def _expect_items(store_code: str, found: int, expected: int) -> None:
+    """Refuse a file that does not hold the items its build wrote."""
+    if found != expected:
+        raise FeedCheckFailed(
+            store_code,
+            f"The new feed file holds {found} items but the build wrote {expected}; "
+            "the current feed was kept.",
+        )
 
 
 def _count_items(store_code: str, source: _Tee) -> int:

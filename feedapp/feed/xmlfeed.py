@@ -199,7 +199,7 @@ class _Compressor:
         self.size = 0
         self._file = open(path, "wb")
         self._gz = gzip.GzipFile(FEED_NAME, "wb", compresslevel=6, fileobj=self._file, mtime=0)
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._error: BaseException | None = None

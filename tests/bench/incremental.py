@@ -580,8 +580,10 @@ def summarise(data: dict) -> Section:
         f"process), debounce WEBHOOK_DEBOUNCE_SECONDS={debounce:g}; a `flask worker` process "
         "runs the update; time = from the edit until the feed's last_good finished_at, the "
         "edit checked in the published file; API requests = the sandbox's count before and "
-        "after. Build phases (BuildResult.phases): read = paging or applying events, write = "
-        "every feed written from the snapshot (renders included), publish = checks and swap.",
+        "after. Build phases (BuildResult.phases): read = paging (its wall time) or applying "
+        "events, write = writing items (in a full build the part of the paging spent writing "
+        "kept renders to the feeds, as the pages come; in an update every feed written from "
+        "the snapshot, renders included), publish = closing, checks and swap.",
         f"incremental, first full builds (untimed for targets, snapshot from empty): "
         f"{size_label(small)} {first_small['duration']:.1f} s, {large_label} "
         f"{first_large['duration']:.1f} s ({phases_text(first_large)} s); the {large_label} "

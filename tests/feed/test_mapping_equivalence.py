@@ -24,7 +24,14 @@ from feedapp.feed.gtin import check_digit
 from feedapp.feed.mapping import StoreInfo, map_product
 from feedapp.feed.options import FeedOptions
 from feedapp.feed.taxonomy import CatalogContext
-from feedapp.feed.textclean import cut_at_word, html_to_text, plain_text, render_title, strip_unsafe
+from feedapp.feed.textclean import (
+    _drop_empty_slots,
+    cut_at_word,
+    html_to_text,
+    plain_text,
+    render_title,
+    strip_unsafe,
+)
 
 SEED = 20_240
 ROUNDS = 3_000
@@ -39,7 +46,6 @@ UNSAFE = re.compile(
 SPACES = re.compile(r"\s+")
 EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
 PLACEHOLDER = re.compile(r"\{(name|options|brand)\}")
-SEPARATORS = " \t\n\r\f\v-–—|:,;/·"
 BLOCK_TAGS = (
     "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
     "header hr li main nav ol p pre section table td th tr ul".split()
@@ -51,29 +57,8 @@ def reference_render(pattern: str, name: str, options: str, brand: str) -> str:
     values = {"name": name, "options": options, "brand": brand}
     rendered = PLACEHOLDER.sub(lambda m: values[m.group(1)] or "\x00", plain_text(pattern)[0])
     if "\x00" in rendered:
-        rendered = drop_empty_slots(rendered)
+        rendered = _drop_empty_slots(rendered)
     return SPACES.sub(" ", EMPTY_BRACKETS.sub("", rendered)).strip()
-
-
-def drop_empty_slots(text: str) -> str:
-    """textclean's slot removal, copied: the fast path changed what feeds it, not it."""
-    pieces: list[str] = []
-    leading = True
-    for index, piece in enumerate(text.split("\x00")):
-        if index and leading:
-            piece = piece.lstrip(SEPARATORS)
-        elif index:
-            while pieces and not pieces[-1].rstrip(SEPARATORS):
-                pieces.pop()
-            if pieces:
-                pieces[-1] = pieces[-1].rstrip(SEPARATORS)
-        if leading and index == 0:
-            leading = not piece.strip()
-            piece = "" if leading else piece
-        elif leading:
-            leading = not piece
-        pieces.append(piece)
-    return "".join(pieces)
 
 
 def reference_title(pattern: str, name: str, options: str, brand: str, limit: int) -> str:
