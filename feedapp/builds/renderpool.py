@@ -9,7 +9,6 @@ rendered in the build's own process: a fork costs more than they do.
 
 from __future__ import annotations
 
-import gc
 import json
 import multiprocessing
 import os
@@ -46,13 +45,6 @@ Made = tuple[str, Key, bytes, bytes]
 _inherited: tuple[dict[str, FeedBuild], CatalogContext] | None = None
 
 
-def _start_worker() -> None:
-    """In a fresh worker: the build's objects it inherited are left out of garbage collection,
-    which would otherwise walk (and so copy, page by page) the whole heap of the build at every
-    full collection: several times the cost of the rendering itself."""
-    gc.freeze()
-
-
 def _render(batch: list[Task]) -> list[Made]:
     """Render a batch in a worker process."""
     plans, catalog = _inherited
@@ -81,7 +73,6 @@ class RenderPool:
         self._pool = ProcessPoolExecutor(
             self.processes,
             mp_context=multiprocessing.get_context("fork"),
-            initializer=_start_worker,
         )
         self._keep = keep
         self._pending: deque[Future] = deque()

@@ -140,10 +140,19 @@ class Snapshot:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        if self._schema() != SCHEMA:
+        try:
+            self.db = self._connect()
+            if self._schema() != SCHEMA:
+                self._reset()
+        except sqlite3.DatabaseError:  # not a database at all: only a lost cache (the failed
+            path.unlink(missing_ok=True)  # connection goes with its last reference)
+            self.db = self._connect()
             self._reset()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
 
     @classmethod
     def open(cls, feeds_dir: PathLike, store_code: str) -> Snapshot:
@@ -163,17 +172,16 @@ class Snapshot:
     def _schema(self) -> str | None:
         try:
             row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        except sqlite3.DatabaseError:
+        except sqlite3.OperationalError:  # no meta table: a new file, or another one
             return None
         return row[0] if row else None
 
     def _reset(self) -> None:
-        """Start afresh: a file of another schema (or a damaged one) is only a lost cache."""
-        with contextlib.suppress(sqlite3.DatabaseError):
-            for (name,) in self.db.execute(
-                "SELECT name FROM sqlite_master WHERE type='table'"
-            ).fetchall():
-                self.db.execute(f'DROP TABLE IF EXISTS "{name}"')
+        """Start afresh: a file of another schema is only a lost cache."""
+        for (name,) in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'"
+        ).fetchall():
+            self.db.execute(f'DROP TABLE IF EXISTS "{name}"')
         self.db.executescript(_TABLES)
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
 
