@@ -34,7 +34,7 @@ from pathlib import Path
 
 from feedapp.builds import renderpool
 from feedapp.builds.renderpool import RenderPool
-from feedapp.builds.snapshot import Rendered, RenderedItem, Snapshot, encode
+from feedapp.builds.snapshot import Encoded, Key, Rendered, RenderedItem, Snapshot, encode
 from feedapp.builds.status import BuildStatus, FeedsRefused
 from feedapp.feed.currency import minor_units
 from feedapp.feed.diagnostics import BuildDiagnostics
@@ -47,8 +47,9 @@ from feedapp.feed.mapping import (
     map_product,
 )
 from feedapp.feed.options import FeedOptions
-from feedapp.feed.publishing import FeedRefused, PublishResult, publish
+from feedapp.feed.publishing import FeedRefused, PublishResult, publish, published_layout
 from feedapp.feed.rules import LABELS, LabelLedger, RuleContext, RuleSet, parse_rules
+from feedapp.feed.segments import Piece, ends_segment
 from feedapp.feed.shipping import ShippingOptions, shipping_fields
 from feedapp.feed.uniqueness import GtinLedger, duplicate
 from feedapp.feed.xmlfeed import Channel, FeedWriter, ItemRenderer
@@ -180,10 +181,6 @@ class FeedBuild:
         """The ``locale`` its products are fetched in ("" for the store's default language)."""
         return self.info.language
 
-    def render_digest(self, product_digest: bytes) -> bytes:
-        """The digest a render of a product with this content has for this feed."""
-        return hashlib.blake2b(product_digest + self.fingerprint, digest_size=16).digest()
-
     def mapped(self, product: dict, catalog: CatalogContext) -> MappedProduct:
         """Map one product for this feed and apply its rules (before the feed-wide ledgers)."""
         mapped = map_safely(product, self.info, self.feed.options, catalog)
@@ -208,7 +205,7 @@ class FeedBuild:
                         labels = (labels or ()) + ((name, value),)
                 shipped = item if self.shipping is None else self.shipped(item)
                 xml = self.renderer.render(shipped)
-                items.append(RenderedItem(item.id, gtin, labels or (), xml))
+                items.append(RenderedItem(item.id, gtin, labels or (), len(xml), xml))
         except Exception as exc:
             mapped = unreadable(product, self.info.code, exc)
             items = []
@@ -217,10 +214,19 @@ class FeedBuild:
         )
 
     def emit(
-        self, rendered: Rendered, product: Callable[[], dict], catalog: CatalogContext
+        self,
+        key: Key,
+        source: bytes,
+        rendered: Rendered,
+        product: Callable[[], dict],
+        catalog: CatalogContext,
+        xml: Callable[[], bytes] | None = None,
     ) -> None:
         """Write one product's items, in feed order, through the feed-wide ledgers.
 
+        `source` is the digest of the product's content; `xml` reads its items' bytes when
+        `rendered` holds only their facts (they are read only if the product's segment cannot
+        be copied from the live feed, which is reused only under the same fingerprint).
         An item whose GTIN an earlier item sent goes out without it (its ``<g:gtin>`` element
         taken out of its bytes, as GtinLedger.settle drops the field); label values past
         Google's limit of distinct ones, which are rare, send the product through the mapping
@@ -229,40 +235,49 @@ class FeedBuild:
         labels = [pair for item in rendered.items for pair in item.labels]
         if labels:
             if not self.labels.fits(labels):
-                self.add(product(), catalog)
+                self.add(key, product(), catalog)
                 return
             self.labels.admit(labels)
-        write = self.writer.write_xml
+        cuts: list[int] = []
         owner = self.gtins.owner
-        for item in rendered.items:
+        for index, item in enumerate(rendered.items):
             gtin = item.gtin
             if gtin is None:
-                write(item.xml)
                 continue
             first = owner(gtin, item.item_id)
-            if first == item.item_id:
-                write(item.xml)
-                continue
-            write(item.xml.replace(b"<g:gtin>" + gtin.encode() + b"</g:gtin>", b"", 1))
-            rendered.problems.append(
-                duplicate(rendered.product_id, rendered.product_name, item.item_id, gtin, first)
-            )
+            if first != item.item_id:
+                cuts.append(index)
+                rendered.problems.append(
+                    duplicate(rendered.product_id, rendered.product_name, item.item_id, gtin, first)
+                )
+        ident = source
+        if cuts:
+            marks = b"".join(index.to_bytes(4, "big") for index in cuts)
+            ident = hashlib.blake2b(source + marks, digest_size=16).digest()
+        items = rendered.items
+        piece = Piece(ident, len(items), rendered.size, ends_segment(key))
+        if not items:
+            piece.xml = b""
+        elif xml is None:
+            piece.xml = _cut(items, [item.xml for item in items], cuts)
+        else:
+            piece.make = functools.partial(_cut_stored, items, xml, cuts)
+        self.writer.add(piece)
         self.diagnostics.add(rendered)
 
-    def add(self, product: dict, catalog: CatalogContext) -> None:
+    def add(self, key: Key, product: dict, catalog: CatalogContext) -> None:
         """Map, settle and write one product here and now (rules before ledgers, so an item a
         rule leaves out claims no GTIN and no label value)."""
         mapped = self.mapped(product, catalog)
         if self.rules is not None and mapped.items:
             self.labels.settle(mapped)
         self.gtins.settle(mapped)
-        write = self.writer.write
+        render = self.renderer.render
         if self.shipping is None:
-            for item in mapped.items:
-                write(item)
+            xml = b"".join(render(item) for item in mapped.items)
         else:
-            for item in mapped.items:
-                write(self.shipped(item))
+            xml = b"".join(render(self.shipped(item)) for item in mapped.items)
+        self.writer.add(Piece(None, len(mapped.items), len(xml), ends_segment(key), xml))
         self.diagnostics.add(mapped)
 
     def shipped(self, item: Item) -> Item:
@@ -283,6 +298,27 @@ class FeedBuild:
         items = self.published.items if self.published else None
         refused = self.refused.message if self.refused else None
         return FeedOutcome(self.feed.id, self.feed.name, items, refused)
+
+
+def _cut(items: list[RenderedItem], xmls: list[bytes], cuts: list[int]) -> bytes:
+    """A product's items' bytes, each item in `cuts` without its ``<g:gtin>`` element."""
+    if cuts:
+        xmls = list(xmls)
+        for index in cuts:
+            element = b"<g:gtin>" + items[index].gtin.encode() + b"</g:gtin>"
+            xmls[index] = xmls[index].replace(element, b"", 1)
+    return b"".join(xmls)
+
+
+def _cut_stored(items: list[RenderedItem], xml: Callable[[], bytes], cuts: list[int]) -> bytes:
+    """The same, from the items' bytes as the snapshot keeps them (joined)."""
+    if not cuts:
+        return xml()
+    joined, xmls, at = xml(), [], 0
+    for item in items:
+        xmls.append(joined[at : at + item.length])
+        at += item.length
+    return _cut(items, xmls, cuts)
 
 
 def plan_feeds(store: Store, categories: list[dict], now: float) -> list[FeedBuild]:
@@ -314,29 +350,30 @@ class _InOrder:
         #: Seconds spent writing items (and reading kept renders back), for BuildResult.phases.
         self.seconds = 0.0
 
-    def add(self, key: object, raw: bytes, renders: dict[str, Rendered | None]) -> None:
+    def add(self, encoded: Encoded, renders: dict[str, Rendered | None]) -> None:
         """A product read, with the renders it has (None: one the pool will bring)."""
-        entry = _Waiting(key, raw, renders, sum(r is None for r in renders.values()))
+        missing = sum(r is None for r in renders.values())
+        entry = _Waiting(encoded.key, encoded.raw, encoded.digest, renders, missing)
         self._queue.append(entry)
         if entry.missing:
-            self._waiting[key] = entry
+            self._waiting[encoded.key] = entry
         self._write_ready()
 
     def made(self, made: list[renderpool.Made]) -> None:
         """Renders the pool brought: kept in the snapshot, then written when their turn comes."""
         self.snap.put_renders(made)
-        for feed_id, key, _digest, data in made:
+        for feed_id, key, _source, _fingerprint, meta, xml in made:
             entry = self._waiting[key]
-            entry.renders[feed_id] = Rendered.unpack(data)
+            entry.renders[feed_id] = Rendered.unpack(meta, xml)
             entry.missing -= 1
             if not entry.missing:
                 del self._waiting[key]
         self._write_ready()
 
-    def kept(self, feed_id: str, key: object) -> Rendered:
+    def kept(self, feed_id: str, key: Key) -> Rendered:
         """A render the snapshot holds already."""
         started = time.perf_counter()
-        rendered = Rendered.unpack(self.snap.render(feed_id, key))
+        rendered = Rendered.unpack(*self.snap.render(feed_id, key))
         self.seconds += time.perf_counter() - started
         return rendered
 
@@ -347,7 +384,8 @@ class _InOrder:
             entry = queue.popleft()
             product = functools.partial(json.loads, entry.raw)
             for plan in self.group:
-                plan.emit(entry.renders[plan.feed.id], product, self.catalog)
+                rendered = entry.renders[plan.feed.id]
+                plan.emit(entry.key, entry.source, rendered, product, self.catalog)
         self.seconds += time.perf_counter() - started
 
 
@@ -355,8 +393,9 @@ class _InOrder:
 class _Waiting:
     """A product read and not yet written: its JSON and its renders, some maybe still missing."""
 
-    key: object
+    key: Key
     raw: bytes
+    source: bytes
     renders: dict[str, Rendered | None]
     missing: int
 
@@ -374,9 +413,9 @@ def take_pages(
     the catalogue is large: `expected` products); what Jumpseller no longer has leaves the
     snapshot. Returns how many products were read, and the seconds spent writing them."""
     known = snap.known(language)
-    digests = {plan.feed.id: snap.render_digests(plan.feed.id) for plan in group}
+    sources = {plan.feed.id: snap.render_sources(plan.feed.id, plan.fingerprint) for plan in group}
     in_order = _InOrder(snap, group, catalog)
-    seen: set[object] = set()
+    seen: set[Key] = set()
     with contextlib.ExitStack() as stack:
         pool: RenderPool | None = None
         for product in products:
@@ -394,21 +433,21 @@ def take_pages(
             renders: dict[str, Rendered | None] = {}
             wanted = []
             for plan in group:
-                digest = plan.render_digest(encoded.digest)
-                if digests[plan.feed.id].get(key) == digest:
-                    renders[plan.feed.id] = in_order.kept(plan.feed.id, key)
+                feed_id = plan.feed.id
+                if sources[feed_id].get(key) == encoded.digest:
+                    renders[feed_id] = in_order.kept(feed_id, key)
                     continue
                 if pool is None and expected >= renderpool.MIN_PRODUCTS:
                     pool = stack.enter_context(RenderPool(group, catalog, in_order.made))
                 if pool is not None:
-                    renders[plan.feed.id] = None
-                    wanted.append((plan.feed.id, digest))
+                    renders[feed_id] = None
+                    wanted.append(feed_id)
                     continue
-                rendered = renders[plan.feed.id] = plan.render(product, catalog)
-                snap.put_render(plan.feed.id, key, digest, rendered.pack())
-            in_order.add(key, encoded.raw, renders)
+                rendered = renders[feed_id] = plan.render(product, catalog)
+                snap.put_render(feed_id, key, encoded.digest, plan.fingerprint, rendered.pack())
+            in_order.add(encoded, renders)
             if wanted:
-                pool.add((key, encoded.raw, False, wanted))
+                pool.add((key, encoded.raw, False, encoded.digest, wanted))
         if pool is not None:
             pool.finish()
     snap.remove(language, [key for key in known if key not in seen])
@@ -423,19 +462,17 @@ def render_missing(
 ) -> None:
     """Render on every core what a language's feeds lack (a change of their settings), when
     there is enough of it to be worth the processes; write_feeds renders any rest itself."""
-    wanted: dict[object, list[tuple[str, bytes]]] = {}
+    wanted: dict[Key, list[str]] = {}
     for plan in group:
-        for key, product_digest, render_digest in snap.digests(language, plan.feed.id):
-            digest = plan.render_digest(product_digest)
-            if render_digest != digest:
-                wanted.setdefault(key, []).append((plan.feed.id, digest))
+        for key in snap.stale(language, plan.feed.id, plan.fingerprint):
+            wanted.setdefault(key, []).append(plan.feed.id)
     if len(wanted) < renderpool.MIN_PRODUCTS:
         return
     with RenderPool(group, catalog, snap.put_renders) as pool:
-        for key, stored in snap.stored_raw(language):
-            renders = wanted.get(key)
-            if renders is not None:
-                pool.add((key, stored, True, renders))
+        for key, stored, digest in snap.stored_raw(language):
+            feed_ids = wanted.get(key)
+            if feed_ids is not None:
+                pool.add((key, stored, True, digest, feed_ids))
         pool.finish()
 
 
@@ -446,9 +483,12 @@ def open_writers(
     build_id: str,
     channel: Channel,
 ) -> None:
-    """A temp file for every buildable feed, closed (or discarded) with `writers`."""
+    """A temp file for every buildable feed, closed (or discarded) with `writers`; a feed
+    whose live file was made under the same settings is written copying what did not change."""
     for group in by_language(feeds).values():
         for plan in group:
+            fingerprint = plan.fingerprint.hex()
+            live = published_layout(feeds_dir, plan.info.code, plan.feed.id)
             plan.writer = writers.enter_context(
                 FeedWriter(
                     feeds_dir,
@@ -457,6 +497,8 @@ def open_writers(
                     channel=channel,
                     feed_id=plan.feed.id,
                     renderer=plan.renderer,
+                    previous=live if live and live.fingerprint == fingerprint else None,
+                    fingerprint=fingerprint,
                 )
             )
 
@@ -466,20 +508,27 @@ def write_feeds(snap: Snapshot, feeds: list[FeedBuild], catalog: CatalogContext)
     without a render for the feed's current settings (an edit, a settings change) is rendered
     now and kept."""
     for language, group in by_language(feeds).items():
-        for plan in group:
-            snap.prune(plan.feed.id, language)
-        render_missing(snap, language, group, catalog)
+        if not all(plan.writer.reusing for plan in group):
+            # Copying from a live file made under the same settings, what is left to render
+            # is what the events changed: too little to be worth the processes.
+            render_missing(snap, language, group, catalog)
         for plan in group:
             feed_id = plan.feed.id
-            for key, product_digest, render_digest, data in snap.order(language, feed_id):
-                digest = plan.render_digest(product_digest)
+            # Copying from the live file, only the segments made afresh need their bytes.
+            lazy = plan.writer.reusing
+            rows = snap.order(language, feed_id, plan.fingerprint, xml=not lazy)
+            for key, source, current, meta, xml in rows:
                 product = functools.partial(snap.product, language, key)
-                if render_digest == digest:
-                    rendered = Rendered.unpack(data)
-                else:
+                stored = None
+                if not current:
                     rendered = plan.render(product(), catalog)
-                    snap.put_render(feed_id, key, digest, rendered.pack())
-                plan.emit(rendered, product, catalog)
+                    snap.put_render(feed_id, key, source, plan.fingerprint, rendered.pack())
+                elif lazy:
+                    rendered = Rendered.unpack(meta)
+                    stored = functools.partial(snap.render_xml, feed_id, key)
+                else:
+                    rendered = Rendered.unpack(meta, xml)
+                plan.emit(key, source, rendered, product, catalog, stored)
 
 
 def build_feed(

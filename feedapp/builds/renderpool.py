@@ -35,11 +35,12 @@ MIN_PRODUCTS = 1000
 MAX_PROCESSES = 4
 
 #: One render asked for: the product's key, its JSON (as the snapshot stores it, compressed, when
-#: the flag says so: the worker process inflates it, not the build), and (feed id, render digest)
-#: pairs.
-Task = tuple[Key, bytes, bool, list[tuple[str, bytes]]]
-#: One render made: feed id, product key, render digest, packed render.
-Made = tuple[str, Key, bytes, bytes]
+#: the flag says so: the worker process inflates it, not the build), that JSON's digest, and the
+#: ids of the feeds wanting it.
+Task = tuple[Key, bytes, bool, bytes, list[str]]
+#: One render made, as the snapshot keeps it: feed id, product key, the product's digest, the
+#: feed's fingerprint, packed render (facts, XML).
+Made = tuple[str, Key, bytes, bytes, bytes, bytes]
 
 #: The plans and categories a worker process renders with, set in the build before the fork.
 _inherited: tuple[dict[str, FeedBuild], CatalogContext] | None = None
@@ -49,10 +50,12 @@ def _render(batch: list[Task]) -> list[Made]:
     """Render a batch in a worker process."""
     plans, catalog = _inherited
     made = []
-    for key, raw, compressed, wanted in batch:
+    for key, raw, compressed, source, wanted in batch:
         product = json.loads(zlib.decompress(raw) if compressed else raw)
-        for feed_id, digest in wanted:
-            made.append((feed_id, key, digest, plans[feed_id].render(product, catalog).pack()))
+        for feed_id in wanted:
+            plan = plans[feed_id]
+            packed = plan.render(product, catalog).pack()
+            made.append((feed_id, key, source, plan.fingerprint, *packed))
     return made
 
 

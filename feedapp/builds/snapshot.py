@@ -22,16 +22,19 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from feedapp.feed.problems import Problem
 from feedapp.feed.xmlfeed import PathLike, store_dir
 
 FILE_NAME = "snapshot.sqlite"
 #: Bumped when the tables or the packed render change shape: an older file is started afresh.
-SCHEMA = "1"
+SCHEMA = "3"
 #: A product id that is not a number is kept under its content's digest, after every number.
 _TEXT_KEY = "~"
 
+#: A render's facts (small rows, read for every product of a feed on every write) and its items'
+#: XML (large, read only where a segment must be made afresh) are kept apart.
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS products(
@@ -39,12 +42,28 @@ CREATE TABLE IF NOT EXISTS products(
     digest BLOB NOT NULL, raw BLOB NOT NULL, PRIMARY KEY(lang, key)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS products_order ON products(lang, seq);
 CREATE TABLE IF NOT EXISTS renders(
-    feed TEXT NOT NULL, key NOT NULL, digest BLOB NOT NULL, data BLOB NOT NULL,
-    PRIMARY KEY(feed, key)) WITHOUT ROWID;
+    feed TEXT NOT NULL, key NOT NULL, source BLOB NOT NULL, fingerprint BLOB NOT NULL,
+    meta BLOB NOT NULL, PRIMARY KEY(feed, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS items(feed TEXT NOT NULL, key NOT NULL, xml BLOB NOT NULL,
+    UNIQUE(feed, key));
 CREATE TABLE IF NOT EXISTS removed(key PRIMARY KEY, updated TEXT NOT NULL) WITHOUT ROWID;
 """
 
 Key = int | str
+
+#: A feed's products in order: each one's key and digest, whether its render is current (made
+#: from this content under the fingerprint given) and that render's facts...
+_ORDER = (
+    "SELECT p.key, p.digest, r.source IS p.digest AND r.fingerprint IS ?, r.meta, NULL "
+    "FROM products p LEFT JOIN renders r ON r.feed=? AND r.key=p.key "
+    "WHERE p.lang=? ORDER BY p.seq"
+)
+#: ... and, here, its items' XML too.
+_ORDER_WITH_XML = (
+    "SELECT p.key, p.digest, r.source IS p.digest AND r.fingerprint IS ?, r.meta, i.xml "
+    "FROM products p LEFT JOIN renders r ON r.feed=? AND r.key=p.key "
+    "LEFT JOIN items i ON i.feed=? AND i.key=p.key WHERE p.lang=? ORDER BY p.seq"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +97,15 @@ def _updated(product: dict) -> str:
     return value[:64] if isinstance(value, str) else ""
 
 
-@dataclass(frozen=True, slots=True)
-class RenderedItem:
-    """One item as written: what the feed-wide ledgers need to know, and its XML."""
+class RenderedItem(NamedTuple):
+    """One item as written: what the feed-wide ledgers need to know, and its XML (None when
+    only the facts were read back, the bytes being left in the snapshot until needed)."""
 
     item_id: str
     gtin: str | None
     labels: tuple[tuple[str, str], ...]
-    xml: bytes
+    length: int
+    xml: bytes | None
 
 
 @dataclass(slots=True)
@@ -98,14 +118,20 @@ class Rendered:
     items: list[RenderedItem]
     problems: list[Problem]
 
-    def pack(self) -> bytes:
-        """Compact bytes for the renders table (marshal: only plain values, written by us)."""
-        return marshal.dumps(
+    @property
+    def size(self) -> int:
+        """Bytes of its items' XML."""
+        return sum(item.length for item in self.items)
+
+    def pack(self) -> tuple[bytes, bytes]:
+        """Compact bytes for the renders table: the facts (marshal: only plain values, written
+        by us), and the items' XML, apart, so the facts can be read without it."""
+        meta = marshal.dumps(
             (
                 self.product_id,
                 self.product_name,
                 self.offers,
-                [(i.item_id, i.gtin, i.labels, i.xml) for i in self.items],
+                [(i.item_id, i.gtin, i.labels, i.length) for i in self.items],
                 [
                     (
                         p.code,
@@ -120,18 +146,22 @@ class Rendered:
                 ],
             )
         )
+        return meta, b"".join(item.xml for item in self.items)
 
     @classmethod
-    def unpack(cls, data: bytes) -> Rendered:
-        """The render pack() wrote."""
-        pid, name, offers, items, problems = marshal.loads(data)  # noqa: S302 - our own file
-        return cls(
-            pid,
-            name,
-            offers,
-            [RenderedItem(*item) for item in items],
-            [Problem(*problem) for problem in problems],
-        )
+    def unpack(cls, meta: bytes, xml: bytes | None = None) -> Rendered:
+        """The render pack() wrote; without `xml`, its items' facts only."""
+        pid, name, offers, items, problems = marshal.loads(meta)  # noqa: S302 - our own file
+        make = tuple.__new__
+        if xml is None:
+            rendered = [make(RenderedItem, (*item, None)) for item in items]
+        else:
+            rendered, at = [], 0
+            for item in items:
+                end = at + item[3]
+                rendered.append(make(RenderedItem, (*item, xml[at:end])))
+                at = end
+        return cls(pid, name, offers, rendered, [make(Problem, p) for p in problems])
 
 
 class Snapshot:
@@ -262,10 +292,11 @@ class Snapshot:
         ).fetchone()
         return zlib.decompress(row[0])
 
-    def stored_raw(self, language: str) -> Iterator[tuple[Key, bytes]]:
-        """Every product of a language in feed order, with its JSON as stored (compressed)."""
+    def stored_raw(self, language: str) -> Iterator[tuple[Key, bytes, bytes]]:
+        """Every product of a language in feed order: its JSON as stored (compressed), and that
+        JSON's digest."""
         return self.db.execute(
-            "SELECT key, raw FROM products WHERE lang=? ORDER BY seq", (language,)
+            "SELECT key, raw, digest FROM products WHERE lang=? ORDER BY seq", (language,)
         )
 
     def product(self, language: str, key: Key) -> dict:
@@ -283,55 +314,73 @@ class Snapshot:
 
     # -- renders -----------------------------------------------------------------------------
     def order(
-        self, language: str, feed_id: str
-    ) -> Iterator[tuple[Key, bytes, bytes | None, bytes | None]]:
-        """In feed order: each product's key and digest, and its render for the feed if any."""
-        return self.db.execute(
-            "SELECT p.key, p.digest, r.digest, r.data FROM products p LEFT JOIN renders r "
-            "ON r.feed=? AND r.key=p.key WHERE p.lang=? ORDER BY p.seq",
-            (feed_id, language),
-        )
+        self, language: str, feed_id: str, fingerprint: bytes, xml: bool = True
+    ) -> Iterator[tuple[Key, bytes, int, bytes | None, bytes | None]]:
+        """In feed order: each product's key and digest, whether the feed's render of it is
+        current (made from this content under this `fingerprint`), and that render if any (its
+        facts, and its XML unless `xml` is false)."""
+        if xml:
+            return self.db.execute(_ORDER_WITH_XML, (fingerprint, feed_id, feed_id, language))
+        return self.db.execute(_ORDER, (fingerprint, feed_id, language))
 
-    def digests(self, language: str, feed_id: str) -> Iterator[tuple[Key, bytes, bytes | None]]:
-        """In feed order: each product's key and digest, and its render's digest if any."""
-        return self.db.execute(
-            "SELECT p.key, p.digest, r.digest FROM products p LEFT JOIN renders r "
-            "ON r.feed=? AND r.key=p.key WHERE p.lang=? ORDER BY p.seq",
-            (feed_id, language),
+    def stale(self, language: str, feed_id: str, fingerprint: bytes) -> list[Key]:
+        """The products of a language the feed has no current render of."""
+        rows = self.db.execute(
+            "SELECT p.key FROM products p LEFT JOIN renders r ON r.feed=? AND r.key=p.key "
+            "WHERE p.lang=? AND (r.source IS NOT p.digest OR r.fingerprint IS NOT ?)",
+            (feed_id, language, fingerprint),
         )
+        return [key for (key,) in rows]
 
-    def render(self, feed_id: str, key: Key) -> bytes:
-        """A stored render."""
+    def render(self, feed_id: str, key: Key) -> tuple[bytes, bytes]:
+        """A stored render: its facts and its XML."""
+        return self.db.execute(
+            "SELECT r.meta, i.xml FROM renders r JOIN items i ON i.feed=r.feed AND i.key=r.key "
+            "WHERE r.feed=? AND r.key=?",
+            (feed_id, key),
+        ).fetchone()
+
+    def render_xml(self, feed_id: str, key: Key) -> bytes:
+        """A stored render's XML."""
         row = self.db.execute(
-            "SELECT data FROM renders WHERE feed=? AND key=?", (feed_id, key)
+            "SELECT xml FROM items WHERE feed=? AND key=?", (feed_id, key)
         ).fetchone()
         return row[0]
 
-    def render_digests(self, feed_id: str) -> dict[Key, bytes]:
-        """Each product's render digest for a feed."""
-        rows = self.db.execute("SELECT key, digest FROM renders WHERE feed=?", (feed_id,))
+    def render_sources(self, feed_id: str, fingerprint: bytes) -> dict[Key, bytes]:
+        """The digest of the content each of the feed's renders under `fingerprint` was made
+        from."""
+        rows = self.db.execute(
+            "SELECT key, source FROM renders WHERE feed=? AND fingerprint=?", (feed_id, fingerprint)
+        )
         return dict(rows.fetchall())
 
-    def put_render(self, feed_id: str, key: Key, digest: bytes, data: bytes) -> None:
-        """Store what a product made for a feed, under the digest of what it was made from."""
-        self.db.execute(
-            "INSERT OR REPLACE INTO renders VALUES (?, ?, ?, ?)", (feed_id, key, digest, data)
-        )
+    def put_render(
+        self, feed_id: str, key: Key, source: bytes, fingerprint: bytes, packed: tuple[bytes, bytes]
+    ) -> None:
+        """Store what a product made for a feed, with what it was made from: the product's
+        content digest (`source`) and the feed's settings (`fingerprint`)."""
+        self.put_renders([(feed_id, key, source, fingerprint, *packed)])
 
-    def put_renders(self, made: Iterable[tuple[str, Key, bytes, bytes]]) -> None:
-        """Store many renders: (feed id, product key, render digest, packed render)."""
-        self.db.executemany("INSERT OR REPLACE INTO renders VALUES (?, ?, ?, ?)", made)
+    def put_renders(self, made: Iterable[tuple[str, Key, bytes, bytes, bytes, bytes]]) -> None:
+        """Store many renders: (feed id, product key, source, fingerprint, facts, XML)."""
+        made = list(made)
+        self.db.executemany(
+            "INSERT OR REPLACE INTO renders VALUES (?, ?, ?, ?, ?)", (row[:5] for row in made)
+        )
+        self.db.executemany(
+            "INSERT OR REPLACE INTO items VALUES (?, ?, ?)", ((r[0], r[1], r[5]) for r in made)
+        )
 
     def prune(self, feed_id: str, language: str) -> None:
         """Drop a feed's renders of products the language no longer has."""
-        self.db.execute(
-            "DELETE FROM renders WHERE feed=? AND key NOT IN "
-            "(SELECT key FROM products WHERE lang=?)",
-            (feed_id, language),
-        )
+        gone = "WHERE feed=? AND key NOT IN (SELECT key FROM products WHERE lang=?)"
+        for table in ("renders", "items"):
+            self.db.execute(f"DELETE FROM {table} {gone}", (feed_id, language))  # noqa: S608
 
     def drop_feeds(self, keep: Iterable[str]) -> None:
         """Forget the renders of feeds the store no longer has."""
         kept = list(keep)
         marks = ",".join("?" * len(kept))
-        self.db.execute(f"DELETE FROM renders WHERE feed NOT IN ({marks})", kept)  # noqa: S608
+        for table in ("renders", "items"):
+            self.db.execute(f"DELETE FROM {table} WHERE feed NOT IN ({marks})", kept)  # noqa: S608

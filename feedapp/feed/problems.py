@@ -7,7 +7,7 @@ The domain stays translation-free: each message is an English message id marked 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from feedapp.messages import N_
 
@@ -16,9 +16,9 @@ WARNING = "warning"  # the item is in the feed, but something was dropped or may
 EXCLUDED = "excluded"  # the merchant's own rule left the item out: intended, not an error
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One finding about one product or item, kept with the build so the merchant sees it."""
+class Problem(NamedTuple):
+    """One finding about one product or item, kept with the build so the merchant sees it (a
+    tuple: a large store's update reads hundreds of thousands back from its snapshot)."""
 
     code: str
     severity: str

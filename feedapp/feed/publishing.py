@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import time
+import zlib
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +17,11 @@ from typing import IO
 
 from lxml import etree
 
+from feedapp.feed.segments import LAYOUT_NAME, LAYOUT_TMP_SUFFIX, Layout
 from feedapp.feed.xmlfeed import (
     FEED_NAME,
     FIRST_FEED,
+    GZ_NAME,
     GZ_TMP_SUFFIX,
     TMP_SUFFIX,
     PathLike,
@@ -26,7 +29,6 @@ from feedapp.feed.xmlfeed import (
     store_dir,
 )
 
-GZ_NAME = "feed.xml.gz"
 SIDECAR_NAME = "feed.json"
 #: Temp files older than this are leftovers of failed or killed builds.
 STALE_TMP_SECONDS = 3600
@@ -111,6 +113,7 @@ def publish(
         raise ValueError(f"{tmp} is not a feed temp file of store {store_code}.")
     build_id = tmp.name.removesuffix(TMP_SUFFIX)
     gz_tmp = folder / f"{build_id}{GZ_TMP_SUFFIX}"
+    layout_tmp = folder / f"{build_id}{LAYOUT_TMP_SUFFIX}"
     try:
         previous = _read_sidecar(folder).get("items")
         collapsed = bool(previous) and item_count * 2 < previous
@@ -118,10 +121,14 @@ def publish(
             raise FeedCollapseRefused(store_code, previous, item_count)
         if written is None or written.gz_path != gz_tmp:
             sha256, size, gz_size = _check_and_compress(store_code, tmp, gz_tmp, item_count)
+            (folder / LAYOUT_NAME).unlink(missing_ok=True)
         else:
             sha256, size, gz_size = _check_written(store_code, tmp, written, item_count)
+            written.layout.save(layout_tmp)
         os.replace(gz_tmp, folder / GZ_NAME)
         os.replace(tmp, folder / FEED_NAME)
+        if written is not None and layout_tmp.exists():
+            os.replace(layout_tmp, folder / LAYOUT_NAME)
         _fsync_dir(folder)
         result = PublishResult(
             items=item_count,
@@ -137,9 +144,13 @@ def publish(
         record = asdict(result) | {"mtime_ns": (folder / FEED_NAME).stat().st_mtime_ns}
         _write_json_atomically(folder / SIDECAR_NAME, record, folder / f"feed.json.{build_id}.tmp")
         return result
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        gz_tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        for path in (tmp, gz_tmp, layout_tmp):
+            path.unlink(missing_ok=True)
+        if isinstance(exc, FeedCheckFailed) and written is not None:
+            # What was copied from the live files may be what is damaged: the next build of
+            # this feed copies nothing from them, and so replaces them whole.
+            (folder / LAYOUT_NAME).unlink(missing_ok=True)
         raise
     finally:
         _remove_stale_tmp(folder)
@@ -174,6 +185,20 @@ def published_feed(
         gz_size=gz_size,
         mtime=stat.st_mtime,
     )
+
+
+def published_layout(
+    feeds_dir: PathLike, store_code: str, feed_id: str = FIRST_FEED
+) -> Layout | None:
+    """The live feed's segments, for the next build to copy from; None unless the layout file
+    describes exactly the files that are live (same publish, same sizes)."""
+    live = published_feed(feeds_dir, store_code, feed_id)
+    if live is None or live.gz_size is None:
+        return None
+    layout = Layout.load(live.xml_path.with_name(LAYOUT_NAME), live.build_id)
+    if layout is None or (layout.xml_size, layout.gz_size) != (live.size, live.gz_size):
+        return None
+    return layout
 
 
 def remove_feed_files(feeds_dir: PathLike, store_code: str, feed_id: str) -> bool:
@@ -236,23 +261,46 @@ def _check_and_compress(
 def _check_written(
     store_code: str, tmp: Path, written: Written, expected: int
 ) -> tuple[str, int, int]:
-    """The parse check of a file whose gzip copy its writer made: read back, it must be the
-    bytes the writer wrote (its digest), so the copy is a copy of what was checked."""
+    """The check of a file written segment by segment: read back, each segment of it and of
+    its gzip copy must be what the writer wrote (their CRC-32s), so the copy is a copy of what
+    was checked; each segment made afresh was parsed as feed items when it was made, and each
+    one copied was, by the publish that first put it live."""
+    layout = written.layout
+    if written.failure is not None:
+        raise FeedCheckFailed(
+            store_code, f"The new feed file {written.failure}; the current feed was kept."
+        )
+    damaged = FeedCheckFailed(
+        store_code,
+        "The new feed file is not what the build wrote (damaged on disk?); "
+        "the current feed was kept.",
+    )
     with open(tmp, "rb") as source, open(written.gz_path, "rb") as gz_file:
-        tee = _Tee(source, None)
-        found = _count_items(store_code, tee)
-        while tee.read(_CHUNK):
-            pass
-        if (tee.sha256.hexdigest(), tee.size) != (written.sha256, written.size):
-            raise FeedCheckFailed(
-                store_code,
-                "The new feed file is not what the build wrote (damaged on disk?); "
-                "the current feed was kept.",
-            )
-        _expect_items(store_code, found, expected)
-        os.fsync(source.fileno())
-        os.fsync(gz_file.fileno())
-        return written.sha256, written.size, os.fstat(gz_file.fileno()).st_size
+        fd, gz_fd = source.fileno(), gz_file.fileno()
+        if os.fstat(fd).st_size != written.size or written.size != layout.xml_size:
+            raise damaged
+        sha256 = hashlib.sha256()
+        parts = [(0, layout.head_len, layout.head_crc)]
+        parts += [(s.xml_at, s.xml_len, s.xml_crc) for s in layout.segments]
+        parts.append((written.size - layout.tail_len, layout.tail_len, layout.tail_crc))
+        for at, length, crc in parts:
+            data = os.pread(fd, length, at)
+            if zlib.crc32(data) != crc:
+                raise damaged
+            sha256.update(data)
+        gz_size = os.fstat(gz_fd).st_size
+        head, tail = written.gz_head, written.gz_tail
+        if gz_size != layout.gz_size or os.pread(gz_fd, len(head), 0) != head:
+            raise damaged
+        for segment in layout.segments:
+            if zlib.crc32(os.pread(gz_fd, segment.gz_len, segment.gz_at)) != segment.gz_crc:
+                raise damaged
+        if os.pread(gz_fd, len(tail), gz_size - len(tail)) != tail:
+            raise damaged
+        _expect_items(store_code, layout.items, expected)
+        os.fsync(fd)
+        os.fsync(gz_fd)
+        return sha256.hexdigest(), written.size, gz_size
 
 
 def _expect_items(store_code: str, found: int, expected: int) -> None:

