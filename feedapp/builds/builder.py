@@ -25,8 +25,9 @@ import logging
 import threading
 import time
 import uuid
+import zlib
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,7 +35,7 @@ from pathlib import Path
 
 from feedapp.builds import renderpool
 from feedapp.builds.renderpool import RenderPool
-from feedapp.builds.snapshot import Encoded, Key, Rendered, RenderedItem, Snapshot, encode
+from feedapp.builds.snapshot import Key, Rendered, RenderedItem, Snapshot, encode
 from feedapp.builds.status import BuildStatus, FeedsRefused
 from feedapp.feed.currency import minor_units
 from feedapp.feed.diagnostics import BuildDiagnostics
@@ -194,7 +195,7 @@ class FeedBuild:
     def render(self, product: dict, catalog: CatalogContext) -> Rendered:
         """What one product makes for this feed, its items as bytes, ready to keep and write."""
         mapped = self.mapped(product, catalog)
-        items = []
+        items, xmls = [], []
         try:
             for item in mapped.items:
                 gtin = labels = None
@@ -205,13 +206,14 @@ class FeedBuild:
                         labels = (labels or ()) + ((name, value),)
                 shipped = item if self.shipping is None else self.shipped(item)
                 xml = self.renderer.render(shipped)
-                items.append(RenderedItem(item.id, gtin, labels or (), len(xml), xml))
+                items.append(RenderedItem(item.id, gtin, labels or (), len(xml)))
+                xmls.append(xml)
         except Exception as exc:
             mapped = unreadable(product, self.info.code, exc)
-            items = []
-        return Rendered(
-            mapped.product_id, mapped.product_name, mapped.offers, items, list(mapped.problems)
-        )
+            items, xmls = [], []
+        problems = list(mapped.problems)
+        xml = b"".join(xmls)
+        return Rendered(mapped.product_id, mapped.product_name, mapped.offers, items, problems, xml)
 
     def emit(
         self,
@@ -256,12 +258,10 @@ class FeedBuild:
             ident = hashlib.blake2b(source + marks, digest_size=16).digest()
         items = rendered.items
         piece = Piece(ident, len(items), rendered.size, ends_segment(key))
-        if not items:
-            piece.xml = b""
-        elif xml is None:
-            piece.xml = _cut(items, [item.xml for item in items], cuts)
+        if rendered.xml is not None:
+            piece.xml = _cut(items, rendered.xml, cuts)
         else:
-            piece.make = functools.partial(_cut_stored, items, xml, cuts)
+            piece.make = functools.partial(_stored_cut, items, xml, cuts)
         self.writer.add(piece)
         self.diagnostics.add(rendered)
 
@@ -300,25 +300,23 @@ class FeedBuild:
         return FeedOutcome(self.feed.id, self.feed.name, items, refused)
 
 
-def _cut(items: list[RenderedItem], xmls: list[bytes], cuts: list[int]) -> bytes:
+def _cut(items: list[RenderedItem], xml: bytes, cuts: list[int]) -> bytes:
     """A product's items' bytes, each item in `cuts` without its ``<g:gtin>`` element."""
-    if cuts:
-        xmls = list(xmls)
-        for index in cuts:
-            element = b"<g:gtin>" + items[index].gtin.encode() + b"</g:gtin>"
-            xmls[index] = xmls[index].replace(element, b"", 1)
+    if not cuts:
+        return xml
+    xmls, at = [], 0
+    for item in items:
+        xmls.append(xml[at : at + item.length])
+        at += item.length
+    for index in cuts:
+        element = b"<g:gtin>" + items[index].gtin.encode() + b"</g:gtin>"
+        xmls[index] = xmls[index].replace(element, b"", 1)
     return b"".join(xmls)
 
 
-def _cut_stored(items: list[RenderedItem], xml: Callable[[], bytes], cuts: list[int]) -> bytes:
-    """The same, from the items' bytes as the snapshot keeps them (joined)."""
-    if not cuts:
-        return xml()
-    joined, xmls, at = xml(), [], 0
-    for item in items:
-        xmls.append(joined[at : at + item.length])
-        at += item.length
-    return _cut(items, xmls, cuts)
+def _stored_cut(items: list[RenderedItem], xml: Callable[[], bytes], cuts: list[int]) -> bytes:
+    """The same, reading the items' bytes from the snapshot first."""
+    return _cut(items, xml(), cuts)
 
 
 def plan_feeds(store: Store, categories: list[dict], now: float) -> list[FeedBuild]:
@@ -339,9 +337,25 @@ def by_language(feeds: list[FeedBuild]) -> dict[str, list[FeedBuild]]:
     return groups
 
 
+@dataclass(slots=True)
+class _Product:
+    """A product on its way to the feeds: its key, its JSON's digest, that JSON (compressed as
+    the snapshot keeps it, when `compressed`) and, when it was just read, the product itself."""
+
+    key: Key
+    digest: bytes
+    raw: bytes
+    compressed: bool
+    value: dict | None = None
+
+    def load(self) -> dict:
+        """The product, decoded afresh."""
+        return json.loads(zlib.decompress(self.raw) if self.compressed else self.raw)
+
+
 class _InOrder:
-    """A paging's products, written to the group's feeds in paging order as their renders are
-    ready: renders made by the pool come back after later products were read."""
+    """Products written to a group's feeds in their order as their renders are ready: renders
+    made by the pool come back after later products were read."""
 
     def __init__(self, snap: Snapshot, group: list[FeedBuild], catalog: CatalogContext) -> None:
         self.snap, self.group, self.catalog = snap, group, catalog
@@ -350,21 +364,21 @@ class _InOrder:
         #: Seconds spent writing items (and reading kept renders back), for BuildResult.phases.
         self.seconds = 0.0
 
-    def add(self, encoded: Encoded, renders: dict[str, Rendered | None]) -> None:
+    def add(self, product: _Product, renders: dict[str, Rendered | None]) -> None:
         """A product read, with the renders it has (None: one the pool will bring)."""
         missing = sum(r is None for r in renders.values())
-        entry = _Waiting(encoded.key, encoded.raw, encoded.digest, renders, missing)
+        entry = _Waiting(product, renders, missing)
         self._queue.append(entry)
         if entry.missing:
-            self._waiting[encoded.key] = entry
+            self._waiting[product.key] = entry
         self._write_ready()
 
     def made(self, made: list[renderpool.Made]) -> None:
         """Renders the pool brought: kept in the snapshot, then written when their turn comes."""
         self.snap.put_renders(made)
-        for feed_id, key, _source, _fingerprint, meta, xml in made:
+        for feed_id, key, _source, _fingerprint, meta, _packed, xml in made:
             entry = self._waiting[key]
-            entry.renders[feed_id] = Rendered.unpack(meta, xml)
+            entry.renders[feed_id] = Rendered.unpack(meta, xml=xml)
             entry.missing -= 1
             if not entry.missing:
                 del self._waiting[key]
@@ -382,22 +396,61 @@ class _InOrder:
         queue = self._queue
         while queue and not queue[0].missing:
             entry = queue.popleft()
-            product = functools.partial(json.loads, entry.raw)
+            product = entry.product
             for plan in self.group:
                 rendered = entry.renders[plan.feed.id]
-                plan.emit(entry.key, entry.source, rendered, product, self.catalog)
+                plan.emit(product.key, product.digest, rendered, product.load, self.catalog)
         self.seconds += time.perf_counter() - started
 
 
 @dataclass
 class _Waiting:
-    """A product read and not yet written: its JSON and its renders, some maybe still missing."""
+    """A product read and not yet written, and its renders, some maybe still missing."""
 
-    key: Key
-    raw: bytes
-    source: bytes
+    product: _Product
     renders: dict[str, Rendered | None]
     missing: int
+
+
+def write_in_order(
+    snap: Snapshot,
+    group: list[FeedBuild],
+    catalog: CatalogContext,
+    products: Iterable[_Product],
+    pooled: bool,
+) -> float:
+    """Write each product to the group's feeds (their writers open) in the order given,
+    rendering for each feed only what its snapshot render does not hold (on every core when
+    `pooled`: there are many); returns the seconds spent writing."""
+    sources = {plan.feed.id: snap.render_sources(plan.feed.id, plan.fingerprint) for plan in group}
+    in_order = _InOrder(snap, group, catalog)
+    with contextlib.ExitStack() as stack:
+        pool: RenderPool | None = None
+        for product in products:
+            key = product.key
+            renders: dict[str, Rendered | None] = {}
+            wanted = []
+            for plan in group:
+                feed_id = plan.feed.id
+                if sources[feed_id].get(key) == product.digest:
+                    renders[feed_id] = in_order.kept(feed_id, key)
+                    continue
+                if pooled:
+                    pool = pool or stack.enter_context(
+                        RenderPool(group, catalog, in_order.made, as_is=True)
+                    )
+                    renders[feed_id] = None
+                    wanted.append(feed_id)
+                    continue
+                rendered = plan.render(product.value or product.load(), catalog)
+                renders[feed_id] = rendered
+                snap.put_render(feed_id, key, product.digest, plan.fingerprint, rendered.pack())
+            in_order.add(product, renders)
+            if wanted:
+                pool.add((key, product.raw, product.compressed, product.digest, wanted))
+        if pool is not None:
+            pool.finish()
+    return in_order.seconds
 
 
 def take_pages(
@@ -413,11 +466,9 @@ def take_pages(
     the catalogue is large: `expected` products); what Jumpseller no longer has leaves the
     snapshot. Returns how many products were read, and the seconds spent writing them."""
     known = snap.known(language)
-    sources = {plan.feed.id: snap.render_sources(plan.feed.id, plan.fingerprint) for plan in group}
-    in_order = _InOrder(snap, group, catalog)
     seen: set[Key] = set()
-    with contextlib.ExitStack() as stack:
-        pool: RenderPool | None = None
+
+    def taken() -> Iterator[_Product]:
         for product in products:
             encoded = encode(product)
             key = encoded.key
@@ -430,50 +481,15 @@ def take_pages(
                 snap.put(language, encoded, seq)
             elif before[1] != seq:
                 snap.move(language, key, seq)
-            renders: dict[str, Rendered | None] = {}
-            wanted = []
-            for plan in group:
-                feed_id = plan.feed.id
-                if sources[feed_id].get(key) == encoded.digest:
-                    renders[feed_id] = in_order.kept(feed_id, key)
-                    continue
-                if pool is None and expected >= renderpool.MIN_PRODUCTS:
-                    pool = stack.enter_context(RenderPool(group, catalog, in_order.made))
-                if pool is not None:
-                    renders[feed_id] = None
-                    wanted.append(feed_id)
-                    continue
-                rendered = renders[feed_id] = plan.render(product, catalog)
-                snap.put_render(feed_id, key, encoded.digest, plan.fingerprint, rendered.pack())
-            in_order.add(encoded, renders)
-            if wanted:
-                pool.add((key, encoded.raw, False, encoded.digest, wanted))
-        if pool is not None:
-            pool.finish()
+            yield _Product(key, encoded.digest, encoded.raw, False, product)
+
+    pooled = expected >= renderpool.MIN_PRODUCTS
+    seconds = write_in_order(snap, group, catalog, taken(), pooled)
     snap.remove(language, [key for key in known if key not in seen])
     snap.mark_complete(language)
     for plan in group:
         snap.prune(plan.feed.id, language)
-    return len(seen), in_order.seconds
-
-
-def render_missing(
-    snap: Snapshot, language: str, group: list[FeedBuild], catalog: CatalogContext
-) -> None:
-    """Render on every core what a language's feeds lack (a change of their settings), when
-    there is enough of it to be worth the processes; write_feeds renders any rest itself."""
-    wanted: dict[Key, list[str]] = {}
-    for plan in group:
-        for key in snap.stale(language, plan.feed.id, plan.fingerprint):
-            wanted.setdefault(key, []).append(plan.feed.id)
-    if len(wanted) < renderpool.MIN_PRODUCTS:
-        return
-    with RenderPool(group, catalog, snap.put_renders) as pool:
-        for key, stored, digest in snap.stored_raw(language):
-            feed_ids = wanted.get(key)
-            if feed_ids is not None:
-                pool.add((key, stored, True, digest, feed_ids))
-        pool.finish()
+    return len(seen), seconds
 
 
 def open_writers(
@@ -501,6 +517,25 @@ def open_writers(
                     fingerprint=fingerprint,
                 )
             )
+
+
+def render_missing(
+    snap: Snapshot, language: str, group: list[FeedBuild], catalog: CatalogContext
+) -> None:
+    """Render on every core what a language's feeds lack (a change of their settings), when
+    there is enough of it to be worth the processes; write_feeds renders any rest itself."""
+    wanted: dict[Key, list[str]] = {}
+    for plan in group:
+        for key in snap.stale(language, plan.feed.id, plan.fingerprint):
+            wanted.setdefault(key, []).append(plan.feed.id)
+    if len(wanted) < renderpool.MIN_PRODUCTS:
+        return
+    with RenderPool(group, catalog, snap.put_renders) as pool:
+        for key, stored, digest in snap.stored_raw(language):
+            feed_ids = wanted.get(key)
+            if feed_ids is not None:
+                pool.add((key, stored, True, digest, feed_ids))
+        pool.finish()
 
 
 def write_feeds(snap: Snapshot, feeds: list[FeedBuild], catalog: CatalogContext) -> None:

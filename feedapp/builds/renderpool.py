@@ -38,24 +38,27 @@ MAX_PROCESSES = 4
 #: the flag says so: the worker process inflates it, not the build), that JSON's digest, and the
 #: ids of the feeds wanting it.
 Task = tuple[Key, bytes, bool, bytes, list[str]]
-#: One render made, as the snapshot keeps it: feed id, product key, the product's digest, the
-#: feed's fingerprint, packed render (facts, XML).
-Made = tuple[str, Key, bytes, bytes, bytes, bytes]
+#: One render made: as the snapshot keeps it (feed id, product key, the product's digest, the
+#: feed's fingerprint, the packed render's facts and XML) and, when the build writes it as it
+#: comes (during paging), its XML as it is, so as not to inflate it again (else None).
+Made = tuple[str, Key, bytes, bytes, bytes, bytes, bytes]
 
-#: The plans and categories a worker process renders with, set in the build before the fork.
-_inherited: tuple[dict[str, FeedBuild], CatalogContext] | None = None
+#: The plans and categories a worker process renders with, and whether to send back the XML as
+#: it is, set in the build before the fork.
+_inherited: tuple[dict[str, FeedBuild], CatalogContext, bool] | None = None
 
 
 def _render(batch: list[Task]) -> list[Made]:
     """Render a batch in a worker process."""
-    plans, catalog = _inherited
+    plans, catalog, as_is = _inherited
     made = []
     for key, raw, compressed, source, wanted in batch:
         product = json.loads(zlib.decompress(raw) if compressed else raw)
         for feed_id in wanted:
             plan = plans[feed_id]
-            packed = plan.render(product, catalog).pack()
-            made.append((feed_id, key, source, plan.fingerprint, *packed))
+            rendered = plan.render(product, catalog)
+            xml = rendered.xml if as_is else None
+            made.append((feed_id, key, source, plan.fingerprint, *rendered.pack(), xml))
     return made
 
 
@@ -69,9 +72,10 @@ class RenderPool:
         catalog: CatalogContext,
         keep: Callable[[list[Made]], None],
         processes: int | None = None,
+        as_is: bool = False,
     ) -> None:
         global _inherited
-        _inherited = ({plan.feed.id: plan for plan in plans}, catalog)
+        _inherited = ({plan.feed.id: plan for plan in plans}, catalog, as_is)
         self.processes = processes or min(len(os.sched_getaffinity(0)), MAX_PROCESSES)
         self._pool = ProcessPoolExecutor(
             self.processes,

@@ -29,7 +29,7 @@ from feedapp.feed.xmlfeed import PathLike, store_dir
 
 FILE_NAME = "snapshot.sqlite"
 #: Bumped when the tables or the packed render change shape: an older file is started afresh.
-SCHEMA = "3"
+SCHEMA = "4"
 #: A product id that is not a number is kept under its content's digest, after every number.
 _TEXT_KEY = "~"
 
@@ -98,25 +98,26 @@ def _updated(product: dict) -> str:
 
 
 class RenderedItem(NamedTuple):
-    """One item as written: what the feed-wide ledgers need to know, and its XML (None when
-    only the facts were read back, the bytes being left in the snapshot until needed)."""
+    """One item as written: what the feed-wide ledgers need to know, and its XML's length."""
 
     item_id: str
     gtin: str | None
     labels: tuple[tuple[str, str], ...]
     length: int
-    xml: bytes | None
 
 
 @dataclass(slots=True)
 class Rendered:
-    """What one product made for one feed, before the feed-wide ledgers: items and problems."""
+    """What one product made for one feed, before the feed-wide ledgers: items and problems,
+    and the items' XML, one after the other (None when only the facts were read back, the
+    bytes being left in the snapshot until needed)."""
 
     product_id: str
     product_name: str
     offers: int
     items: list[RenderedItem]
     problems: list[Problem]
+    xml: bytes | None
 
     @property
     def size(self) -> int:
@@ -124,44 +125,34 @@ class Rendered:
         return sum(item.length for item in self.items)
 
     def pack(self) -> tuple[bytes, bytes]:
-        """Compact bytes for the renders table: the facts (marshal: only plain values, written
-        by us), and the items' XML, apart, so the facts can be read without it."""
+        """Compact bytes for the snapshot: the facts (marshal: only plain values, written by
+        us), and apart, so the facts can be read without it, the items' XML, compressed (a
+        tenth of the bytes to store and to read back)."""
         meta = marshal.dumps(
             (
                 self.product_id,
                 self.product_name,
                 self.offers,
-                [(i.item_id, i.gtin, i.labels, i.length) for i in self.items],
-                [
-                    (
-                        p.code,
-                        p.severity,
-                        p.product_id,
-                        p.variant_id,
-                        p.item_id,
-                        p.product_name,
-                        p.detail,
-                    )
-                    for p in self.problems
-                ],
+                [tuple(item) for item in self.items],
+                [tuple(problem) for problem in self.problems],
             )
         )
-        return meta, b"".join(item.xml for item in self.items)
+        return meta, zlib.compress(self.xml, 1)
 
     @classmethod
-    def unpack(cls, meta: bytes, xml: bytes | None = None) -> Rendered:
-        """The render pack() wrote; without `xml`, its items' facts only."""
+    def unpack(cls, meta: bytes, packed: bytes | None = None, xml: bytes | None = None) -> Rendered:
+        """The render pack() wrote, its XML given `packed` (as pack() made it) or as it is;
+        with neither, its facts only."""
         pid, name, offers, items, problems = marshal.loads(meta)  # noqa: S302 - our own file
         make = tuple.__new__
-        if xml is None:
-            rendered = [make(RenderedItem, (*item, None)) for item in items]
-        else:
-            rendered, at = [], 0
-            for item in items:
-                end = at + item[3]
-                rendered.append(make(RenderedItem, (*item, xml[at:end])))
-                at = end
-        return cls(pid, name, offers, rendered, [make(Problem, p) for p in problems])
+        return cls(
+            pid,
+            name,
+            offers,
+            [make(RenderedItem, item) for item in items],
+            [make(Problem, problem) for problem in problems],
+            zlib.decompress(packed) if packed is not None else xml,
+        )
 
 
 class Snapshot:
@@ -290,7 +281,7 @@ class Snapshot:
         row = self.db.execute(
             "SELECT raw FROM products WHERE lang=? AND key=?", (language, key)
         ).fetchone()
-        return zlib.decompress(row[0])
+        return zlib.decompress(row[0])  # as pack() made it
 
     def stored_raw(self, language: str) -> Iterator[tuple[Key, bytes, bytes]]:
         """Every product of a language in feed order: its JSON as stored (compressed), and that
@@ -345,7 +336,7 @@ class Snapshot:
         row = self.db.execute(
             "SELECT xml FROM items WHERE feed=? AND key=?", (feed_id, key)
         ).fetchone()
-        return row[0]
+        return zlib.decompress(row[0])  # as pack() made it
 
     def render_sources(self, feed_id: str, fingerprint: bytes) -> dict[Key, bytes]:
         """The digest of the content each of the feed's renders under `fingerprint` was made
@@ -363,7 +354,8 @@ class Snapshot:
         self.put_renders([(feed_id, key, source, fingerprint, *packed)])
 
     def put_renders(self, made: Iterable[tuple[str, Key, bytes, bytes, bytes, bytes]]) -> None:
-        """Store many renders: (feed id, product key, source, fingerprint, facts, XML)."""
+        """Store many renders: (feed id, product key, source, fingerprint, facts, packed XML);
+        anything after those in a row is not stored."""
         made = list(made)
         self.db.executemany(
             "INSERT OR REPLACE INTO renders VALUES (?, ?, ?, ?, ?)", (row[:5] for row in made)

@@ -32,8 +32,10 @@ SPAN = 64
 #: No segment grows past this many bytes (before the ledgers' cuts): a store of few, large
 #: products still has small segments to reuse.
 MAX_BYTES = 1 << 20
-#: zlib's level for the gzip copy; reused segments must have been made at the same one.
-LEVEL = 6
+#: zlib's level for the gzip copy; reused segments must have been made at the same one. Level 1
+#: is three times as fast as 6 on a feed, for a copy a third larger (100k products: 0.7 s and
+#: 21 MB against 1.8 s and 15 MB), which Google fetches in seconds either way.
+LEVEL = 1
 #: What decides a segment's compressed bytes besides its text.
 COMPRESSION = f"deflate-{LEVEL}-zlib-{zlib.ZLIB_VERSION}"
 _LAYOUT_VERSION = 1

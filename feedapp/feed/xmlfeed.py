@@ -1,4 +1,5 @@
-"""Streaming RSS writer: items go to a temp file one by one, so memory stays flat for any size."""
+"""Streaming RSS writer: items go to a temp file a segment at a time (feedapp/feed/segments.py),
+so memory stays flat for any size."""
 
 from __future__ import annotations
 
@@ -132,6 +133,7 @@ class ItemRenderer:
         non-empty pair, e.g. ``<g:shipping><g:country>CL</g:country>...</g:shipping>``.
         """
         parts = ["<item>"]
+        tags = self._tags
         for name, value in item.fields:
             if value.__class__ is not str:  # the common case skips these checks and str()
                 if value is None:
@@ -143,9 +145,10 @@ class ItemRenderer:
                         parts += (start, *inner, end)
                     continue
                 value = str(value)
-            text = xml_safe(value)
+            # Every character XML forbids is unprintable: printable text needs no cleaning.
+            text = value if value.isprintable() else xml_safe(value)
             if text.strip():
-                start, end = self._tag(name, item)
+                start, end = tags.get(name) or self._tag(name, item)
                 parts += (start, escape_text(text), end)
         parts.append("</item>\n")
         return "".join(parts).encode()
