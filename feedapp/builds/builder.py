@@ -93,6 +93,8 @@ class BuildResult:
     #: (writing items: in a full build, the part of the paging spent on it; in an update, every
     #: feed from the snapshot, renders included), "publish" (closing, checks and swaps).
     phases: dict[str, float] = field(default_factory=dict)
+    #: Feed segments (feedapp/feed/segments.py) made afresh, and copied from the live files.
+    segments: dict[str, int] = field(default_factory=dict)
 
 
 #: The modules whose code decides an item's bytes: a deploy that changes any of them re-renders
@@ -223,12 +225,14 @@ class FeedBuild:
         product: Callable[[], dict],
         catalog: CatalogContext,
         xml: Callable[[], bytes] | None = None,
+        packed: bytes | None = None,
     ) -> None:
         """Write one product's items, in feed order, through the feed-wide ledgers.
 
-        `source` is the digest of the product's content; `xml` reads its items' bytes when
-        `rendered` holds only their facts (they are read only if the product's segment cannot
-        be copied from the live feed, which is reused only under the same fingerprint).
+        `source` is the digest of the product's content. When `rendered` holds only its items'
+        facts, their bytes are `packed` (as the snapshot keeps them), or `xml` reads them; either
+        is used only if the product's segment cannot be copied from the live feed, which is
+        reused only under the same fingerprint.
         An item whose GTIN an earlier item sent goes out without it (its ``<g:gtin>`` element
         taken out of its bytes, as GtinLedger.settle drops the field); label values past
         Google's limit of distinct ones, which are rare, send the product through the mapping
@@ -259,9 +263,12 @@ class FeedBuild:
         items = rendered.items
         piece = Piece(ident, len(items), rendered.size, ends_segment(key))
         if rendered.xml is not None:
-            piece.xml = _cut(items, rendered.xml, cuts)
+            piece.xml = _cut(items, cuts, rendered.xml)
+        elif packed is not None:
+            piece.packed = packed
+            piece.cut = functools.partial(_cut, items, cuts) if cuts else None
         else:
-            piece.make = functools.partial(_stored_cut, items, xml, cuts)
+            piece.make = functools.partial(_stored_cut, items, cuts, xml)
         self.writer.add(piece)
         self.diagnostics.add(rendered)
 
@@ -300,7 +307,7 @@ class FeedBuild:
         return FeedOutcome(self.feed.id, self.feed.name, items, refused)
 
 
-def _cut(items: list[RenderedItem], xml: bytes, cuts: list[int]) -> bytes:
+def _cut(items: list[RenderedItem], cuts: list[int], xml: bytes) -> bytes:
     """A product's items' bytes, each item in `cuts` without its ``<g:gtin>`` element."""
     if not cuts:
         return xml
@@ -314,9 +321,9 @@ def _cut(items: list[RenderedItem], xml: bytes, cuts: list[int]) -> bytes:
     return b"".join(xmls)
 
 
-def _stored_cut(items: list[RenderedItem], xml: Callable[[], bytes], cuts: list[int]) -> bytes:
+def _stored_cut(items: list[RenderedItem], cuts: list[int], xml: Callable[[], bytes]) -> bytes:
     """The same, reading the items' bytes from the snapshot first."""
-    return _cut(items, xml(), cuts)
+    return _cut(items, cuts, xml())
 
 
 def plan_feeds(store: Store, categories: list[dict], now: float) -> list[FeedBuild]:
@@ -558,12 +565,11 @@ def write_feeds(snap: Snapshot, feeds: list[FeedBuild], catalog: CatalogContext)
                 if not current:
                     rendered = plan.render(product(), catalog)
                     snap.put_render(feed_id, key, source, plan.fingerprint, rendered.pack())
-                elif lazy:
+                else:  # its XML as stored, or read only if its segment is made afresh
                     rendered = Rendered.unpack(meta)
-                    stored = functools.partial(snap.render_xml, feed_id, key)
-                else:
-                    rendered = Rendered.unpack(meta, xml)
-                plan.emit(key, source, rendered, product, catalog, stored)
+                    if lazy:
+                        stored = functools.partial(snap.render_xml, feed_id, key)
+                plan.emit(key, source, rendered, product, catalog, stored, xml)
 
 
 def build_feed(
@@ -707,6 +713,10 @@ def finish(
         rate_limited,
         [plan.outcome() for plan in feeds],
         {name: round(seconds, 3) for name, seconds in phases.items()},
+        {
+            "made": sum(plan.writer.made for plan in feeds if plan.writer),
+            "copied": sum(plan.writer.copied for plan in feeds if plan.writer),
+        },
     )
 
 

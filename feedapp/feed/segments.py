@@ -53,8 +53,10 @@ def ends_segment(key: object) -> bool:
 
 @dataclass(slots=True)
 class Piece:
-    """One product's items for a feed, as the writer takes them: `xml` made now, or by `make`
-    only if its segment cannot be copied from the published file."""
+    """One product's items for a feed, as the writer takes them: `xml` made now, or left for
+    later, made only if its segment cannot be copied from the published file: by `make` (in the
+    writer's own thread: it may read the snapshot), or by inflating `packed` (deflate() made
+    it) and passing it through `cut`, on a compressing thread, a whole segment at a time."""
 
     ident: bytes | None
     items: int
@@ -62,10 +64,13 @@ class Piece:
     ends: bool
     xml: bytes | None = None
     make: Callable[[], bytes] | None = None
+    packed: bytes | None = None
+    cut: Callable[[bytes], bytes] | None = None
 
-    def bytes(self) -> bytes:
-        """The piece's XML, made if it was left for later."""
-        return self.xml if self.xml is not None else self.make()
+    def fetch(self) -> None:
+        """Make, in the writer's thread, what only that thread may make."""
+        if self.make is not None:
+            self.xml, self.make = self.make(), None
 
 
 @dataclass(slots=True)
@@ -185,11 +190,36 @@ class Made:
     error: str | None
 
 
-def make(xml: bytes, wrap: tuple[bytes, bytes]) -> Made:
-    """Compress and check one segment (in a worker thread: zlib and lxml let go of the GIL)."""
+def make(pieces: list[Piece], wrap: tuple[bytes, bytes]) -> Made:
+    """Join, compress and check one segment (in a worker thread: zlib and lxml let go of the
+    GIL, in a few calls per segment, so the writer's thread is seldom kept waiting for it)."""
+    xml = join(pieces)
     gz = deflate(xml)
     items, error = count_items(xml, wrap)
     return Made(xml, gz, zlib.crc32(xml), zlib.crc32(gz), items, error)
+
+
+def join(pieces: list[Piece]) -> bytes:
+    """A segment's text from its pieces (after fetch()): the packed ones inflated together (raw
+    deflate streams ending on byte boundaries join into one), then each one's cut applied."""
+    packed = [piece.packed for piece in pieces if piece.xml is None]
+    whole = inflate(b"".join(packed)) if packed else b""
+    if len(packed) == len(pieces) and not any(piece.cut for piece in pieces):
+        return whole
+    parts, at = [], 0
+    for piece in pieces:
+        if piece.xml is not None:
+            parts.append(piece.xml)
+            continue
+        part = whole[at : at + piece.size]
+        at += piece.size
+        parts.append(piece.cut(part) if piece.cut is not None else part)
+    return b"".join(parts)
+
+
+def inflate(packed: bytes) -> bytes:
+    """What deflate() compressed (or several of its outputs, joined)."""
+    return zlib.decompressobj(-zlib.MAX_WBITS).decompress(packed)
 
 
 def deflate(xml: bytes) -> bytes:

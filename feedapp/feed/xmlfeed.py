@@ -304,8 +304,9 @@ class FeedWriter:
             self.copied += 1
         else:
             self.made += 1
-            xml = b"".join(piece.bytes() for piece in pieces)
-            self._queue.append((ident, items, self._out.pool.submit(make, xml, _WRAP)))
+            for piece in pieces:
+                piece.fetch()
+            self._queue.append((ident, items, self._out.pool.submit(make, pieces, _WRAP)))
         self._drain(len(self._queue) > _AHEAD)
 
     def _drain(self, wait: bool) -> None:

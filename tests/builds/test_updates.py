@@ -5,6 +5,7 @@ sandbox over HTTP, signed deliveries to the app's own route)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import sqlite3
 import time
@@ -44,13 +45,15 @@ def set_up_feeds(svc, code: str) -> list[str]:
 
 def snapshot_of(svc, code: str) -> dict[str, dict]:
     """What every feed of the store serves now, and its problem list."""
-    return {
-        feed.id: {
-            "xml": published_feed(svc.feeds_dir, code, feed.id).xml_path.read_bytes(),
+    feeds = {}
+    for feed in svc.registry.get(code).feeds:
+        live = published_feed(svc.feeds_dir, code, feed.id)
+        feeds[feed.id] = {
+            "xml": live.xml_path.read_bytes(),
+            "gz": live.gz_path.read_bytes(),
             "problems": feed_diagnostics(svc.registry, code, feed.id),
         }
-        for feed in svc.registry.get(code).feeds
-    }
+    return feeds
 
 
 def full_build_from_scratch(svc, code: str) -> dict[str, dict]:
@@ -62,10 +65,12 @@ def full_build_from_scratch(svc, code: str) -> dict[str, dict]:
 
 
 def assert_same_feeds(updated: dict[str, dict], full: dict[str, dict]) -> None:
-    """Byte for byte, every feed; and the same problems listed."""
+    """Byte for byte, every feed and its gzip copy; and the same problems listed."""
     assert updated.keys() == full.keys()
     for feed_id in full:
         assert updated[feed_id]["xml"] == full[feed_id]["xml"], f"feed {feed_id} differs"
+        assert gzip.decompress(updated[feed_id]["gz"]) == updated[feed_id]["xml"], feed_id
+        assert updated[feed_id]["gz"] == full[feed_id]["gz"], f"feed {feed_id}'s copy differs"
         assert updated[feed_id]["problems"] == full[feed_id]["problems"], feed_id
 
 
@@ -224,6 +229,32 @@ def test_a_worker_killed_mid_update_leaves_the_feed_and_the_snapshot_whole(
     assert svc.redis.llen(svc.keys.webhook_events(code)) == 0
     updated = snapshot_of(svc, code)
     assert "Editado" in updated["1"]["xml"].decode()
+    assert_same_feeds(updated, full_build_from_scratch(svc, code))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sandbox_config", [SandboxConfig(product_count=2000)])
+def test_an_edit_remakes_only_its_segment_and_copies_the_rest_of_the_live_feed(
+    svc, installed, sandbox, start, live_config
+) -> None:
+    """A large feed takes an edit without being rewritten: the update makes the one segment
+    holding the edited product and copies every other one from the live files, and publishes
+    the bytes a full build of the final catalogue publishes."""
+    code = installed.code
+    live_config.WEBHOOK_DEBOUNCE_SECONDS = 0.5
+    first_build(svc, code, start)
+    first = results(svc)[0]["segments"]
+    assert first["made"] > 20 and first["copied"] == 0
+    deliveries = Deliveries(live_config, svc, code)
+    with sandbox.state.lock:
+        shop = sandbox.state.store(code)
+        product = shop.edit(shop.ids[1000], {"name": "Editado en su segmento"})
+    deliveries.send("product_updated", product)
+    wait_for(lambda: len(results(svc)) == 2, 60, "the update")
+    segments = results(svc)[-1]["segments"]
+    assert segments == {"made": 1, "copied": first["made"] - 1}, segments
+    updated = snapshot_of(svc, code)
+    assert "Editado en su segmento" in updated["1"]["xml"].decode()
     assert_same_feeds(updated, full_build_from_scratch(svc, code))
 
 
