@@ -25,7 +25,6 @@ import logging
 import threading
 import time
 import uuid
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -346,18 +345,17 @@ def by_language(feeds: list[FeedBuild]) -> dict[str, list[FeedBuild]]:
 
 @dataclass(slots=True)
 class _Product:
-    """A product on its way to the feeds: its key, its JSON's digest, that JSON (compressed as
-    the snapshot keeps it, when `compressed`) and, when it was just read, the product itself."""
+    """A product just read, on its way to the feeds: its key, its canonical JSON and that
+    JSON's digest, and the product itself."""
 
     key: Key
     digest: bytes
     raw: bytes
-    compressed: bool
-    value: dict | None = None
+    value: dict
 
     def load(self) -> dict:
-        """The product, decoded afresh."""
-        return json.loads(zlib.decompress(self.raw) if self.compressed else self.raw)
+        """The product, decoded afresh (the slow path of a label past Google's limit)."""
+        return json.loads(self.raw)
 
 
 class _InOrder:
@@ -449,12 +447,12 @@ def write_in_order(
                     renders[feed_id] = None
                     wanted.append(feed_id)
                     continue
-                rendered = plan.render(product.value or product.load(), catalog)
+                rendered = plan.render(product.value, catalog)
                 renders[feed_id] = rendered
                 snap.put_render(feed_id, key, product.digest, plan.fingerprint, rendered.pack())
             in_order.add(product, renders)
             if wanted:
-                pool.add((key, product.raw, product.compressed, product.digest, wanted))
+                pool.add((key, product.raw, False, product.digest, wanted))
         if pool is not None:
             pool.finish()
     return in_order.seconds
@@ -488,7 +486,7 @@ def take_pages(
                 snap.put(language, encoded, seq)
             elif before[1] != seq:
                 snap.move(language, key, seq)
-            yield _Product(key, encoded.digest, encoded.raw, False, product)
+            yield _Product(key, encoded.digest, encoded.raw, product)
 
     pooled = expected >= renderpool.MIN_PRODUCTS
     seconds = write_in_order(snap, group, catalog, taken(), pooled)

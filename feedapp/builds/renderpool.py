@@ -41,7 +41,7 @@ Task = tuple[Key, bytes, bool, bytes, list[str]]
 #: One render made: as the snapshot keeps it (feed id, product key, the product's digest, the
 #: feed's fingerprint, the packed render's facts and XML) and, when the build writes it as it
 #: comes (during paging), its XML as it is, so as not to inflate it again (else None).
-Made = tuple[str, Key, bytes, bytes, bytes, bytes, bytes]
+Made = tuple[str, Key, bytes, bytes, bytes, bytes, bytes | None]
 
 #: The plans and categories a worker process renders with, and whether to send back the XML as
 #: it is, set in the build before the fork.
