@@ -235,9 +235,9 @@ def count_items(xml: bytes, wrap: tuple[bytes, bytes]) -> tuple[int, str | None]
     try:
         channel = etree.fromstring(wrap[0] + xml + wrap[1], parser)[0]
     except etree.XMLSyntaxError as exc:
-        return 0, f"not valid XML ({exc})"
+        return 0, f"is not valid XML ({exc})"
     if any(child.tag != "item" for child in channel):
-        return 0, "an element other than an item among the items"
+        return 0, "has an element other than an item among its items"
     return len(channel), None
 
 

@@ -205,6 +205,7 @@ class Written:
     gz_path: Path
     size: int
     crc: int
+    #: The end of "The new feed file ...", e.g. "is not valid XML (...)".
     failure: str | None
     #: The gzip copy's bytes before the first segment and after the last.
     gz_head: bytes
@@ -334,7 +335,7 @@ class FeedWriter:
             else:
                 made = source.result()
                 if made.error is None and made.items != items:
-                    made.error = f"holds {made.items} items in a segment of {items}"
+                    made.error = f"holds {made.items} items where the build wrote {items}"
                 if made.error is not None and self._failure is None:
                     self._failure = made.error
                 at, gz_at = self._out.write(made.xml, made.gz)

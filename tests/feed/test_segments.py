@@ -175,7 +175,7 @@ def test_a_segment_that_is_not_a_run_of_items_is_refused(tmp_path: Path) -> None
     with FeedWriter(tmp_path, CODE, "b2", channel=CHANNEL) as writer:
         writer.write_xml(RENDERER.render(Item(1, 1, 0)))
         writer.write_xml(b"<item><g:id>2</item>\n")
-    with pytest.raises(FeedCheckFailed, match="not valid XML"):
+    with pytest.raises(FeedCheckFailed, match="^tienda: The new feed file is not valid XML"):
         publish(tmp_path, CODE, writer.path, writer.count, force=True, written=writer.written)
     assert live(tmp_path) == before
 
