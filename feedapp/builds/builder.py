@@ -34,7 +34,7 @@ from pathlib import Path
 
 from feedapp.builds import renderpool
 from feedapp.builds.renderpool import RenderPool
-from feedapp.builds.snapshot import Key, Rendered, RenderedItem, Snapshot, encode
+from feedapp.builds.snapshot import Key, Rendered, RenderedItem, Snapshot, decode, encode
 from feedapp.builds.status import BuildStatus, FeedsRefused
 from feedapp.feed.currency import minor_units
 from feedapp.feed.diagnostics import BuildDiagnostics
@@ -111,6 +111,9 @@ def code_version() -> bytes:
         for source in sorted(path.glob("*.py")) if path.is_dir() else [path]:
             digest.update(source.read_bytes())
     return digest.digest()
+
+
+_LABEL_NAMES = frozenset(LABELS)
 
 
 class FeedBuild:
@@ -199,15 +202,13 @@ class FeedBuild:
         items, xmls = [], []
         try:
             for item in mapped.items:
-                gtin = labels = None
-                for name, value in item.fields:
-                    if name == "gtin":
-                        gtin = value
-                    elif name in LABELS:
-                        labels = (labels or ()) + ((name, value),)
+                named = dict(item.fields)  # each name with its last value
+                labels = ()
+                if not _LABEL_NAMES.isdisjoint(named):  # rare: only rules set labels
+                    labels = tuple(pair for pair in item.fields if pair[0] in _LABEL_NAMES)
                 shipped = item if self.shipping is None else self.shipped(item)
                 xml = self.renderer.render(shipped)
-                items.append(RenderedItem(item.id, gtin, labels or (), len(xml)))
+                items.append(RenderedItem(item.id, named.get("gtin"), labels, len(xml)))
                 xmls.append(xml)
         except Exception as exc:
             mapped = unreadable(product, self.info.code, exc)
@@ -345,17 +346,17 @@ def by_language(feeds: list[FeedBuild]) -> dict[str, list[FeedBuild]]:
 
 @dataclass(slots=True)
 class _Product:
-    """A product just read, on its way to the feeds: its key, its canonical JSON and that
-    JSON's digest, and the product itself."""
+    """A product just read, on its way to the feeds: its key, its digest, its content packed
+    (snapshot.encode), and the product itself."""
 
     key: Key
     digest: bytes
-    raw: bytes
+    packed: bytes
     value: dict
 
     def load(self) -> dict:
         """The product, decoded afresh (the slow path of a label past Google's limit)."""
-        return json.loads(self.raw)
+        return decode(self.packed)
 
 
 class _InOrder:
@@ -452,7 +453,7 @@ def write_in_order(
                 snap.put_render(feed_id, key, product.digest, plan.fingerprint, rendered.pack())
             in_order.add(product, renders)
             if wanted:
-                pool.add((key, product.raw, False, product.digest, wanted))
+                pool.add((key, product.packed, False, product.digest, wanted))
         if pool is not None:
             pool.finish()
     return in_order.seconds
@@ -486,7 +487,7 @@ def take_pages(
                 snap.put(language, encoded, seq)
             elif before[1] != seq:
                 snap.move(language, key, seq)
-            yield _Product(key, encoded.digest, encoded.raw, product)
+            yield _Product(key, encoded.digest, encoded.packed, product)
 
     pooled = expected >= renderpool.MIN_PRODUCTS
     seconds = write_in_order(snap, group, catalog, taken(), pooled)

@@ -9,16 +9,15 @@ rendered in the build's own process: a fork costs more than they do.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
-from feedapp.builds.snapshot import Key
+from feedapp.builds.snapshot import Key, decode
+from feedapp.feed.segments import unpack
 from feedapp.feed.taxonomy import CatalogContext
 
 if TYPE_CHECKING:
@@ -34,9 +33,9 @@ MIN_PRODUCTS = 1000
 #: may build at once, and each build's paging needs a core of its own too.
 MAX_PROCESSES = 4
 
-#: One render asked for: the product's key, its JSON (as the snapshot stores it, compressed, when
-#: the flag says so: the worker process inflates it, not the build), that JSON's digest, and the
-#: ids of the feeds wanting it.
+#: One render asked for: the product's key, its content packed (as the snapshot stores it,
+#: packed, when the flag says so: the worker process unpacks it, not the build), its digest,
+#: and the ids of the feeds wanting it.
 Task = tuple[Key, bytes, bool, bytes, list[str]]
 #: One render made: as the snapshot keeps it (feed id, product key, the product's digest, the
 #: feed's fingerprint, the packed render's facts and XML) and, when the build writes it as it
@@ -52,8 +51,8 @@ def _render(batch: list[Task]) -> list[Made]:
     """Render a batch in a worker process."""
     plans, catalog, as_is = _inherited
     made = []
-    for key, raw, compressed, source, wanted in batch:
-        product = json.loads(zlib.decompress(raw) if compressed else raw)
+    for key, packed, compressed, source, wanted in batch:
+        product = decode(unpack(packed) if compressed else packed)
         for feed_id in wanted:
             plan = plans[feed_id]
             rendered = plan.render(product, catalog)

@@ -114,6 +114,11 @@ def escape_text(text: str) -> str:
     return text
 
 
+#: Elements an ItemRenderer keeps; past this it starts afresh (some megabytes at most: a
+#: description, the longest value, is cut to 5,000 characters).
+_KEPT_ELEMENTS = 2048
+
+
 class ItemRenderer:
     """Turns items into the exact bytes lxml would write for them inside the feed's channel, one
     item at a time, so they can be kept (the snapshot) and written into any feed file unchanged.
@@ -125,6 +130,10 @@ class ItemRenderer:
 
     def __init__(self) -> None:
         self._tags: dict[str, tuple[str, str]] = {}
+        #: Each (name, text) pair's element as written ("" for blank text): an item's values
+        #: repeat across its siblings (description, link, brand) and across the catalogue
+        #: (condition, availability, prices), so most elements are looked up, not escaped again.
+        self._elements: dict[tuple[str, str], str] = {}
 
     def render(self, item: FeedItem) -> bytes:
         """One ``<item>`` and its newline, omitting empty attributes.
@@ -133,7 +142,7 @@ class ItemRenderer:
         non-empty pair, e.g. ``<g:shipping><g:country>CL</g:country>...</g:shipping>``.
         """
         parts = ["<item>"]
-        tags = self._tags
+        elements = self._elements
         for name, value in item.fields:
             if value.__class__ is not str:  # the common case skips these checks and str()
                 if value is None:
@@ -145,13 +154,25 @@ class ItemRenderer:
                         parts += (start, *inner, end)
                     continue
                 value = str(value)
-            # Every character XML forbids is unprintable: printable text needs no cleaning.
-            text = value if value.isprintable() else xml_safe(value)
-            if text.strip():
-                start, end = tags.get(name) or self._tag(name, item)
-                parts += (start, escape_text(text), end)
+            element = elements.get((name, value))
+            if element is None:
+                element = self._element(name, value, item)
+            parts.append(element)
         parts.append("</item>\n")
         return "".join(parts).encode()
+
+    def _element(self, name: str, value: str, item: FeedItem) -> str:
+        """One attribute's element ("" when its text is blank), kept for the next item."""
+        # Every character XML forbids is unprintable: printable text needs no cleaning.
+        text = value if value.isprintable() else xml_safe(value)
+        element = ""
+        if text.strip():
+            start, end = self._tags.get(name) or self._tag(name, item)
+            element = f"{start}{escape_text(text)}{end}"
+        if len(self._elements) >= _KEPT_ELEMENTS:
+            self._elements.clear()
+        self._elements[name, value] = element
+        return element
 
     def _group(self, name: str, group: Group, item: FeedItem) -> list[str]:
         """A group's non-empty elements; a group in a group is refused, not flattened."""
