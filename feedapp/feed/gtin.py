@@ -26,9 +26,10 @@ def _digits(raw: object) -> str:
 
 
 def check_digit(body: str) -> int:
-    """The GS1 mod-10 check digit for ``body`` (every digit of the code but the last)."""
-    backwards = body[::-1]  # weights 3, 1, 3, ... from the rightmost digit
-    total = 3 * sum(map(int, backwards[::2])) + sum(map(int, backwards[1::2]))
+    """The GS1 mod-10 check digit for ``body`` (every digit of the code but the last, ASCII)."""
+    backwards = body.encode("ascii")[::-1]  # weights 3, 1, 3, ... from the rightmost digit
+    tripled, single = backwards[::2], backwards[1::2]  # summed as bytes: "0" is 48
+    total = 3 * (sum(tripled) - 48 * len(tripled)) + sum(single) - 48 * len(single)
     return (10 - total % 10) % 10
 
 

@@ -62,6 +62,8 @@ _HTML_PARSER = lxml_html.HTMLParser(
 _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _HOST = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?$|^\[[0-9a-f:.]+\]$")
 _PATH_SAFE = "/!$&'()*+,;=:@%"
+#: What quote() keeps as it is in a path (its own safe characters and ours, but "%").
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~/!$&'()*+,;=:@-]*")
 _QUERY_SAFE = _PATH_SAFE + "?"
 _URL_CHARS = r"A-Za-z0-9\-._~!$&'()*+,;=:@%"
 _CLEAN_URL = re.compile(
@@ -277,6 +279,8 @@ def _position(image: dict[str, object]) -> tuple[int, Decimal | int]:
 
 def encode_path(path: str) -> str:
     """Percent-encode what a URL path may not hold, keeping existing %XX escapes as they are."""
+    if _PLAIN_PATH.fullmatch(path):  # a product's slug, mostly: nothing to encode
+        return path
     return quote(_LONE_PERCENT.sub("%25", path) if "%" in path else path, safe=_PATH_SAFE)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import quote
 
 import pytest
 
@@ -27,6 +28,7 @@ from feedapp.feed.taxonomy import CatalogContext
 from feedapp.feed.textclean import (
     _drop_empty_slots,
     cut_at_word,
+    encode_path,
     html_to_text,
     plain_text,
     render_title,
@@ -175,6 +177,16 @@ def test_weights_read_as_the_decimal_definition_reads_them() -> None:
         weight = rng.choice((*WEIGHTS, round(rng.uniform(0, 5), rng.randint(0, 4))))
         unit = rng.choice(UNITS)
         assert format_weight(weight, unit) == reference_weight(weight, unit), (weight, unit)
+
+
+def test_a_path_is_encoded_as_quote_encodes_it() -> None:
+    """The slug fast path agrees with urllib's quote() on any path, plain or not."""
+    rng = random.Random(SEED)
+    alphabet = "aZ09-._~/!$&'()*+,;=:@% ñ?#[]\"<>{}|^`\u00e9\U0001f600"
+    for _ in range(ROUNDS):
+        path = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        expected = quote(re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", path), safe="/!$&'()*+,;=:@%")
+        assert encode_path(path) == expected, path
 
 
 def test_check_digit_matches_the_gs1_definition() -> None:
