@@ -23,8 +23,11 @@ from feedapp.feed.taxonomy import CatalogContext
 if TYPE_CHECKING:
     from feedapp.builds.builder import FeedBuild
 
-#: Products a batch holds: a page's worth keeps the pipes busy and the results small.
-BATCH = 100
+#: Products a batch holds: four pages' worth. Each batch costs the build's own process a round
+#: trip and a write to the snapshot, and that process shares the cores with the renders: against
+#: batches of 100, an options change on 100k products took 13.6 s instead of 14.3 (medians of
+#: four runs each).
+BATCH = 400
 #: Batches in flight per process before the build waits for the oldest: bounded memory.
 IN_FLIGHT = 4
 #: Fewer products than this to render are not worth starting processes for.
