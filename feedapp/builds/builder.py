@@ -346,17 +346,17 @@ def by_language(feeds: list[FeedBuild]) -> dict[str, list[FeedBuild]]:
 
 @dataclass(slots=True)
 class _Product:
-    """A product just read, on its way to the feeds: its key, its digest, its content packed
+    """A product just read, on its way to the feeds: its key, its digest, its content
     (snapshot.encode), and the product itself."""
 
     key: Key
     digest: bytes
-    packed: bytes
+    content: bytes
     value: dict
 
     def load(self) -> dict:
         """The product, decoded afresh (the slow path of a label past Google's limit)."""
-        return decode(self.packed)
+        return decode(self.content)
 
 
 class _InOrder:
@@ -453,7 +453,7 @@ def write_in_order(
                 snap.put_render(feed_id, key, product.digest, plan.fingerprint, rendered.pack())
             in_order.add(product, renders)
             if wanted:
-                pool.add((key, product.packed, False, product.digest, wanted))
+                pool.add((key, product.content, False, product.digest, wanted))
         if pool is not None:
             pool.finish()
     return in_order.seconds
@@ -487,7 +487,7 @@ def take_pages(
                 snap.put(language, encoded, seq)
             elif before[1] != seq:
                 snap.move(language, key, seq)
-            yield _Product(key, encoded.digest, encoded.packed, product)
+            yield _Product(key, encoded.digest, encoded.content, product)
 
     pooled = expected >= renderpool.MIN_PRODUCTS
     seconds = write_in_order(snap, group, catalog, taken(), pooled)
@@ -537,7 +537,7 @@ def render_missing(
     if len(wanted) < renderpool.MIN_PRODUCTS:
         return
     with RenderPool(group, catalog, snap.put_renders) as pool:
-        for key, stored, digest in snap.stored_raw(language):
+        for key, stored, digest in snap.stored_contents(language):
             feed_ids = wanted.get(key)
             if feed_ids is not None:
                 pool.add((key, stored, True, digest, feed_ids))

@@ -36,8 +36,8 @@ MIN_PRODUCTS = 1000
 #: may build at once, and each build's paging needs a core of its own too.
 MAX_PROCESSES = 4
 
-#: One render asked for: the product's key, its content packed (as the snapshot stores it,
-#: packed, when the flag says so: the worker process unpacks it, not the build), its digest,
+#: One render asked for: the product's key, its content (still compressed as the snapshot
+#: stores it when the flag says so: the worker process unpacks it, not the build), its digest,
 #: and the ids of the feeds wanting it.
 Task = tuple[Key, bytes, bool, bytes, list[str]]
 #: One render made: as the snapshot keeps it (feed id, product key, the product's digest, the
@@ -54,8 +54,8 @@ def _render(batch: list[Task]) -> list[Made]:
     """Render a batch in a worker process."""
     plans, catalog, as_is = _inherited
     made = []
-    for key, packed, compressed, source, wanted in batch:
-        product = decode(unpack(packed) if compressed else packed)
+    for key, content, compressed, source, wanted in batch:
+        product = decode(unpack(content) if compressed else content)
         for feed_id in wanted:
             plan = plans[feed_id]
             rendered = plan.render(product, catalog)

@@ -42,7 +42,7 @@ _TABLES = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS products(
     lang TEXT NOT NULL, key NOT NULL, seq INTEGER NOT NULL, updated TEXT NOT NULL,
-    digest BLOB NOT NULL, raw BLOB NOT NULL, UNIQUE(lang, key));
+    digest BLOB NOT NULL, content BLOB NOT NULL, UNIQUE(lang, key));
 CREATE INDEX IF NOT EXISTS products_order ON products(lang, seq);
 CREATE TABLE IF NOT EXISTS renders(
     feed TEXT NOT NULL, key NOT NULL, source BLOB NOT NULL, fingerprint BLOB NOT NULL,
@@ -71,28 +71,28 @@ _ORDER_WITH_XML = (
 
 @dataclass(frozen=True, slots=True)
 class Encoded:
-    """One product as the snapshot keeps it: its key, its content packed, and the digest of its
-    canonical JSON."""
+    """One product as the snapshot keeps it: its key, its content (marshal bytes), and the
+    digest of its canonical JSON."""
 
     key: Key
     updated: str
-    packed: bytes
+    content: bytes
     digest: bytes
 
 
 def encode(product: dict) -> Encoded:
-    """The product's key, packed content and digest. The digest is of its canonical JSON (keys
+    """The product's key, content and digest. The digest is of its canonical JSON (keys
     sorted, so a payload and a page agree); the content is kept as marshal bytes, which decode
     in a third of json.loads' time: every product is decoded again on each options change."""
     text = json.dumps(product, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
-    packed = marshal.dumps(product)
-    return Encoded(product_key(product.get("id"), digest), _updated(product), packed, digest)
+    content = marshal.dumps(product)
+    return Encoded(product_key(product.get("id"), digest), _updated(product), content, digest)
 
 
-def decode(packed: bytes) -> dict:
-    """The product encode() packed (only JSON's plain values, written by us)."""
-    return marshal.loads(packed)  # noqa: S302 - our own file
+def decode(content: bytes) -> dict:
+    """The product whose content encode() made (only JSON's plain values, written by us)."""
+    return marshal.loads(content)  # noqa: S302 - our own file
 
 
 def product_key(pid: object, digest: bytes = b"") -> Key:
@@ -263,7 +263,7 @@ class Snapshot:
                 seq,
                 product.updated,
                 product.digest,
-                pack(product.packed),
+                pack(product.content),
             ),
         )
 
@@ -288,23 +288,23 @@ class Snapshot:
         row = self.db.execute("SELECT MAX(seq) FROM products WHERE lang=?", (language,)).fetchone()
         return (row[0] or 0) + 1
 
-    def packed(self, language: str, key: Key) -> bytes:
-        """A stored product's content, as encode() packed it."""
+    def content(self, language: str, key: Key) -> bytes:
+        """A stored product's content, as encode() made it."""
         row = self.db.execute(
-            "SELECT raw FROM products WHERE lang=? AND key=?", (language, key)
+            "SELECT content FROM products WHERE lang=? AND key=?", (language, key)
         ).fetchone()
         return unpack(row[0])
 
-    def stored_raw(self, language: str) -> Iterator[tuple[Key, bytes, bytes]]:
-        """Every product of a language in feed order: its content as stored (encoded, then
-        segments.pack'ed), and its digest."""
+    def stored_contents(self, language: str) -> Iterator[tuple[Key, bytes, bytes]]:
+        """Every product of a language in feed order: its content as stored (segments.pack
+        compressed it), and its digest."""
         return self.db.execute(
-            "SELECT key, raw, digest FROM products WHERE lang=? ORDER BY seq", (language,)
+            "SELECT key, content, digest FROM products WHERE lang=? ORDER BY seq", (language,)
         )
 
     def product(self, language: str, key: Key) -> dict:
         """A stored product as the API gave it."""
-        return decode(self.packed(language, key))
+        return decode(self.content(language, key))
 
     def removed(self, key: Key) -> str | None:
         """The updated_at a product was deleted at, so an older delivery cannot bring it back."""

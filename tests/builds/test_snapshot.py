@@ -37,7 +37,7 @@ def test_a_product_comes_back_as_it_went_in_and_its_digest_ignores_key_order() -
     product["tags"] = [None, True, {"b": 2, "a": [1.5, "x"]}]
     reordered = dict(reversed(product.items()))
 
-    assert decode(encode(product).packed) == product
+    assert decode(encode(product).content) == product
     assert encode(reordered).digest == encode(product).digest
     assert encode({**product, "name": "Polera"}).digest != encode(product).digest
 
@@ -52,6 +52,6 @@ def test_a_catalogue_takes_about_the_bytes_it_packs(tmp_path: Path) -> None:
             text = "".join(rng.choices(string.ascii_letters, k=rng.randrange(500, 2500)))
             encoded = encode({"id": n + 1, "name": f"Product {n}", "description": text})
             snap.put("", encoded, n + 1)
-            held += len(pack(encoded.packed))
+            held += len(pack(encoded.content))
 
     assert (tmp_path / "shop" / FILE_NAME).stat().st_size < 1.6 * held
